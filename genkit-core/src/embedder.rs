@@ -1,0 +1,1 @@
+//! Embedders (being written).

@@ -1,0 +1,85 @@
+//! `GenerateStream`: chunks as they arrive, then the final response.
+//!
+//! No task is spawned: the generation runs as it is polled, so dropping the stream
+//! cancels it, and a bounded channel keeps memory bounded when the consumer is slow.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use super::GenerateOptions;
+use crate::error::Result;
+use crate::genkit::Genkit;
+use crate::model::ChunkOut;
+use crate::types::{GenerateResponse, GenerateResponseChunk};
+
+/// How many chunks may wait for the consumer before the model is paused.
+const CHUNK_BUFFER: usize = 64;
+
+/// A streaming generate call: a [`Stream`] of chunks (every turn of the loop, model and
+/// tool chunks, each with its role and index), then [`response`](Self::response).
+///
+/// If the generation fails, the stream yields the error once and ends; `response()`
+/// returns it as well.
+pub struct GenerateStream {
+    fut: Option<BoxFuture<'static, Result<GenerateResponse>>>,
+    rx: mpsc::Receiver<GenerateResponseChunk>,
+    result: Option<Result<GenerateResponse>>,
+    error_yielded: bool,
+}
+
+impl GenerateStream {
+    pub(crate) fn start(ai: Genkit, opts: GenerateOptions) -> Self {
+        let (tx, rx) = mpsc::channel(CHUNK_BUFFER);
+        let fut = Box::pin(super::tool_loop::generate(ai, opts, Some(ChunkOut::Typed(tx))));
+        GenerateStream { fut: Some(fut), rx, result: None, error_yielded: false }
+    }
+
+    /// Waits for the end of the generation (dropping chunks not yet read) and returns the
+    /// final response.
+    pub async fn response(mut self) -> Result<GenerateResponse> {
+        use futures::StreamExt;
+        while self.next().await.is_some() {}
+        match self.result.take() {
+            Some(r) => r,
+            None => Err(crate::Error::internal("the generation ended without a result")),
+        }
+    }
+}
+
+impl Stream for GenerateStream {
+    type Item = Result<GenerateResponseChunk>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Poll::Ready(Some(chunk)) = this.rx.poll_recv(cx) {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            match this.fut.as_mut() {
+                Some(fut) => match fut.as_mut().poll(cx) {
+                    Poll::Ready(r) => {
+                        // Dropping the future drops the sender: the channel closes once
+                        // drained.
+                        this.fut = None;
+                        this.result = Some(r);
+                    }
+                    Poll::Pending => return Poll::Pending,
+                },
+                None => {
+                    if let Poll::Ready(Some(chunk)) = this.rx.poll_recv(cx) {
+                        return Poll::Ready(Some(Ok(chunk)));
+                    }
+                    if let (Some(Err(e)), false) = (&this.result, this.error_yielded) {
+                        this.error_yielded = true;
+                        return Poll::Ready(Some(Err(e.clone())));
+                    }
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! The loop: call the model, run the tools it asks for concurrently, append the model
+//! message and one tool message, call again; stop on a reply without tool requests.
+
+use std::sync::Arc;
+
+use futures::future::try_join_all;
+use serde_json::{Map, Value, json};
+
+use super::output::{ResolvedOutput, inject_instructions};
+use super::{GenerateOptions, ModelSpec, output, resume};
+use crate::error::{Error, Result, Status};
+use crate::genkit::Genkit;
+use crate::middleware::{MiddlewareRef, ModelNext, ToolCall, ToolNext};
+use crate::model::{ChunkOut, ChunkSender, ModelContext, ModelRef};
+use crate::tool::{ToolContext, ToolRef, ToolSpec};
+use crate::trace::{SpanMeta, in_span};
+use crate::types::{
+    FinishReason, GenerateRequest, GenerateResponse, GenerateResponseChunk, Message, Part, Role,
+};
+
+/// Runs one whole generate call inside its `generate` span (`t:util`).
+pub(crate) async fn generate(
+    ai: Genkit,
+    mut opts: GenerateOptions,
+    chunks: Option<ChunkOut>,
+) -> Result<GenerateResponse> {
+    if opts.context.is_none() {
+        opts.context = crate::trace::current_context();
+    }
+    let input = tracing::enabled!(target: "genkit", tracing::Level::INFO)
+        .then(|| super::util::options_json(&opts));
+    let name = opts.step_name.clone();
+    let meta = SpanMeta {
+        name: name.as_deref().unwrap_or("generate"),
+        kind: "util",
+        subtype: None,
+        key: None,
+    };
+    let context = opts.context.clone();
+    let input_ref = input.as_ref().map(|i| i as &(dyn crate::trace::ErasedSerialize + Sync));
+    in_span(meta, input_ref, context, run(ai, opts, chunks)).await
+}
+
+/// What every turn shares.
+pub(crate) struct Turns<'a> {
+    pub(crate) ai: &'a Genkit,
+    pub(crate) tools: &'a [ToolRef],
+    pub(crate) middleware: &'a [MiddlewareRef],
+    pub(crate) context: Option<Arc<Value>>,
+}
+
+fn resolve_model(ai: &Genkit, spec: Option<ModelSpec>) -> Result<ModelRef> {
+    match spec {
+        Some(ModelSpec::Action(m)) => Ok(m),
+        Some(ModelSpec::Name(n)) => ai.registry().model(&n),
+        None => match ai.default_model() {
+            Some(n) => ai.registry().model(n),
+            None => Err(Error::invalid_argument("Must supply a `model` to `generate()` calls.")),
+        },
+    }
+}
+
+fn resolve_tools(ai: &Genkit, specs: Vec<ToolSpec>, middleware: &[MiddlewareRef]) -> Result<Vec<ToolRef>> {
+    let mut tools = Vec::with_capacity(specs.len());
+    for spec in specs {
+        tools.push(match spec {
+            ToolSpec::Action(t) => t,
+            ToolSpec::Name(n) => {
+                let short = n.strip_prefix("/tool/").unwrap_or(&n);
+                ai.registry()
+                    .tool(short)
+                    .map_err(|_| Error::internal(format!("Tool {n} not found")))?
+            }
+        });
+    }
+    for m in middleware {
+        tools.extend(m.tools());
+    }
+    for (i, t) in tools.iter().enumerate() {
+        let name = &t.definition().name;
+        if let Some(earlier) = tools[..i].iter().find(|e| &e.definition().name == name) {
+            return Err(Error::invalid_argument(format!(
+                "Cannot provide two tools with the same name: '{}' and '{}'",
+                t.name(),
+                earlier.name()
+            )));
+        }
+    }
+    Ok(tools)
+}
+
+async fn run(ai: Genkit, mut opts: GenerateOptions, chunks: Option<ChunkOut>) -> Result<GenerateResponse> {
+    if let Some(e) = opts.error.take() {
+        return Err(e);
+    }
+    let model = resolve_model(&ai, opts.model.take())?;
+    let middleware: Vec<MiddlewareRef> =
+        ai.default_middleware().iter().cloned().chain(opts.middleware.drain(..)).collect();
+    let tools = resolve_tools(&ai, std::mem::take(&mut opts.tools), &middleware)?;
+
+    let mut messages = Vec::with_capacity(opts.messages.len() + 2);
+    if let Some(system) = opts.system.take() {
+        messages.push(Message::new(Role::System, system));
+    }
+    messages.append(&mut opts.messages);
+    if let Some(prompt) = opts.prompt.take() {
+        messages.push(Message::new(Role::User, prompt));
+    }
+    if messages.is_empty() {
+        return Err(Error::invalid_argument("at least one message is required in generate request"));
+    }
+
+    let ResolvedOutput { config: output, validator, instructions } =
+        output::resolve(opts.output.take(), &model, !tools.is_empty())?;
+    if let Some(text) = instructions {
+        inject_instructions(&mut messages, text);
+    }
+
+    let turns = Turns { ai: &ai, tools: &tools, middleware: &middleware, context: opts.context.clone() };
+    let mut message_index: u32 = 0;
+    if let Some(r) = opts.resume.take() {
+        let tool_msg = resume::resolve(&turns, &mut messages, r).await?;
+        if let Some(c) = &chunks {
+            c.send(tool_chunk(message_index, &tool_msg)).await;
+        }
+        messages.push(tool_msg);
+        message_index += 1;
+    }
+
+    let annotate = (output.content_type.is_some() || output.format.is_some()).then(|| {
+        let mut o = Map::new();
+        if let Some(ct) = &output.content_type {
+            o.insert("contentType".into(), Value::from(ct.as_str()));
+        }
+        if let Some(f) = &output.format {
+            o.insert("format".into(), Value::from(f.as_str()));
+        }
+        json!({ "output": o })
+    });
+
+    let mut request = Arc::new(GenerateRequest {
+        messages,
+        config: opts.config.take(),
+        tools: Some(tools.iter().map(|t| t.definition().clone()).collect()),
+        tool_choice: opts.tool_choice,
+        output: Some(output),
+        docs: opts.docs.take(),
+        candidates: None,
+    });
+    let max_turns = opts.max_turns.unwrap_or(5);
+    let mut turn: u32 = 0;
+    loop {
+        let sender = chunks.as_ref().map(|c| ChunkSender::new(c.clone(), message_index));
+        let mut cx = ModelContext::default();
+        cx.chunks = sender.clone();
+        let mut response =
+            ModelNext::new(&middleware, &model, ai.registry()).run(request.clone(), cx).await?;
+        let emitted = sender.is_some_and(|s| s.emitted());
+
+        if let (Some(a), Some(m)) = (&annotate, response.message.as_mut()) {
+            m.metadata.get_or_insert_with(Map::new).insert("generate".into(), a.clone());
+        }
+        if response.finish_reason == Some(FinishReason::Blocked) {
+            let msg = match &response.finish_message {
+                Some(m) if !m.is_empty() => format!("Generation blocked: {m}"),
+                _ => "Generation blocked.".to_string(),
+            };
+            return Err(Error::failed_precondition(msg).with_details(response_details(&response)));
+        }
+        let Some(message) = response.message.take() else {
+            let fr = response
+                .finish_reason
+                .and_then(|f| serde_json::to_value(f).ok())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "undefined".into());
+            return Err(Error::failed_precondition(format!(
+                "Model did not generate a message. Finish reason: '{fr}': {}",
+                response.finish_message.as_deref().unwrap_or("undefined")
+            )));
+        };
+        let has_requests = message.content.iter().any(|p| p.tool_request.is_some());
+        if opts.return_tool_requests || !has_requests {
+            response.message = Some(message);
+            if !has_requests && let Some(v) = &validator {
+                let schema = request.output.as_ref().and_then(|o| o.schema.as_ref());
+                let value = response.output_json().unwrap_or(Value::Null);
+                v.validate(&value, schema.unwrap_or(&Value::Null))?;
+            }
+            response.request = Some(request);
+            return Ok(response);
+        }
+        if turn + 1 > max_turns {
+            response.message = Some(message);
+            response.request = Some(request);
+            return Err(Error::new(
+                Status::Aborted,
+                format!("Exceeded maximum tool call iterations ({max_turns})"),
+            )
+            .with_details(response_details(&response)));
+        }
+
+        let outcomes = run_tools(&turns, &message, turn).await?;
+        if outcomes.iter().any(|o| matches!(o, Outcome::Interrupt(..))) {
+            response.message = Some(interrupted_message(message, outcomes));
+            response.finish_reason = Some(FinishReason::Interrupted);
+            response.finish_message = Some("One or more tool calls resulted in interrupts.".into());
+            response.request = Some(request);
+            return Ok(response);
+        }
+        let content = outcomes
+            .into_iter()
+            .filter_map(|o| match o {
+                Outcome::Done { response, .. } => Some(response),
+                _ => None,
+            })
+            .collect();
+        let tool_msg = Message::new(Role::Tool, content);
+        let tool_index = message_index + u32::from(emitted);
+        if let Some(c) = &chunks {
+            c.send(tool_chunk(tool_index, &tool_msg)).await;
+        }
+        // The model normally dropped its handle on the request: this pushes in place.
+        let r = Arc::make_mut(&mut request);
+        r.messages.push(message);
+        r.messages.push(tool_msg);
+        turn += 1;
+        message_index = tool_index + 1;
+    }
+}
+
+fn response_details(response: &GenerateResponse) -> Value {
+    json!({ "response": response })
+}
+
+pub(crate) fn tool_chunk(index: u32, msg: &Message) -> GenerateResponseChunk {
+    GenerateResponseChunk {
+        role: Some(Role::Tool),
+        index: Some(index),
+        content: msg.content.clone(),
+        ..Default::default()
+    }
+}
+
+/// The result of one tool request.
+pub(crate) enum Outcome {
+    /// Not a tool request (text etc.).
+    Skip,
+    /// The tool answered: its output, and the tool-response part.
+    Done { output: Value, response: Part },
+    /// The tool interrupted, with its metadata.
+    Interrupt(Value),
+}
+
+/// Finds a tool by the short name the model used.
+pub(crate) fn find_tool<'t>(tools: &'t [ToolRef], name: &str) -> Result<&'t ToolRef> {
+    tools
+        .iter()
+        .find(|t| t.definition().name == name || t.name() == name)
+        .ok_or_else(|| Error::not_found(format!("Tool {name} not found")))
+}
+
+/// Runs one tool request through the middleware chain.
+pub(crate) async fn run_one(turns: &Turns<'_>, part: &Part, metadata: Option<crate::types::Metadata>) -> Result<Outcome> {
+    let Some(req) = &part.tool_request else { return Ok(Outcome::Skip) };
+    let tool = find_tool(turns.tools, &req.name)?.clone();
+    let context = ToolContext {
+        ai: Some(turns.ai.clone()),
+        metadata,
+        context: turns.context.clone(),
+    };
+    let call = ToolCall { request: req.clone(), tool, context };
+    match ToolNext::new(turns.middleware).run(call).await {
+        Ok(output) => {
+            let response = Part::tool_response(req.name.clone(), req.r#ref.clone(), output.clone());
+            Ok(Outcome::Done { output, response })
+        }
+        Err(Error::Interrupt { metadata }) => Ok(Outcome::Interrupt(metadata)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs every tool request of `message` concurrently; the first error cancels the rest.
+async fn run_tools(turns: &Turns<'_>, message: &Message, turn: u32) -> Result<Vec<Outcome>> {
+    try_join_all(message.content.iter().map(|part| async move {
+        run_one(turns, part, part.metadata.clone()).await.map_err(|e| {
+            let name = part.tool_request.as_ref().map(|r| r.name.as_str()).unwrap_or_default();
+            add_tool_details(e, name, turn)
+        })
+    }))
+    .await
+}
+
+/// Names the tool and turn in the details of a tool's error (message and status kept).
+fn add_tool_details(e: Error, tool: &str, turn: u32) -> Error {
+    match e {
+        Error::Genkit { status, message, details: None, source } => Error::Genkit {
+            status,
+            message,
+            details: Some(json!({ "tool": tool, "turn": turn })),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// The model message with each tool request marked `interrupt` or `pendingOutput`.
+fn interrupted_message(mut message: Message, outcomes: Vec<Outcome>) -> Message {
+    for (part, outcome) in message.content.iter_mut().zip(outcomes) {
+        match outcome {
+            Outcome::Interrupt(meta) => {
+                part.metadata.get_or_insert_with(Map::new).insert("interrupt".into(), meta);
+            }
+            Outcome::Done { output, .. } if !output.is_null() => {
+                part.metadata.get_or_insert_with(Map::new).insert("pendingOutput".into(), output);
+            }
+            _ => {}
+        }
+    }
+    message
+}

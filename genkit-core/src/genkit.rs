@@ -1,0 +1,200 @@
+//! `Genkit`: the instance that owns the registry and runs `generate`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::action::RunOptions;
+use crate::error::{Error, Result};
+use crate::flow::{FlowAction, FlowContext, FlowRef};
+use crate::generate::GenerateBuilder;
+use crate::middleware::{Middleware, MiddlewareRef};
+use crate::model::{ModelAction, ModelContext, ModelInfo, ModelRef};
+use crate::registry::Registry;
+use crate::tool::{ToolAction, ToolContext, ToolRef};
+use crate::types::{GenerateRequest, GenerateResponse};
+
+/// A plugin registers actions (models, embedders, middleware) when the instance is built.
+pub trait Plugin: Send + Sync + 'static {
+    /// The plugin's name (`googleai`).
+    fn name(&self) -> &str;
+
+    /// Registers the plugin's actions.
+    fn init(&self, registry: &Registry) -> Result<()>;
+}
+
+struct Inner {
+    registry: Registry,
+    default_model: Option<String>,
+    middleware: Vec<MiddlewareRef>,
+}
+
+/// A Genkit instance: the registry of every model, tool and flow, a default model and
+/// default middleware. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct Genkit {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Genkit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Genkit")
+            .field("default_model", &self.inner.default_model)
+            .field("actions", &self.inner.registry.list().len())
+            .finish()
+    }
+}
+
+/// Builds a [`Genkit`].
+#[must_use]
+pub struct GenkitBuilder {
+    plugins: Vec<Box<dyn Plugin>>,
+    default_model: Option<String>,
+    middleware: Vec<MiddlewareRef>,
+    submitted: bool,
+}
+
+impl GenkitBuilder {
+    /// Adds a plugin.
+    pub fn plugin(mut self, plugin: impl Plugin) -> Self {
+        self.plugins.push(Box::new(plugin));
+        self
+    }
+
+    /// The default model for `generate` calls that name none.
+    pub fn model(mut self, name: impl Into<String>) -> Self {
+        self.default_model = Some(name.into());
+        self
+    }
+
+    /// Middleware applied to every `generate` call of this instance (outermost first,
+    /// before the call's own `use` list).
+    pub fn use_(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Do not register the program's `#[genkit::tool]` / `#[genkit::flow]` items
+    /// automatically.
+    pub fn without_submitted_actions(mut self) -> Self {
+        self.submitted = false;
+        self
+    }
+
+    /// Builds the instance: runs every plugin, registers every `#[genkit::tool]` and
+    /// `#[genkit::flow]` of the program, and `/util/generate`.
+    pub async fn build(self) -> Result<Genkit> {
+        let registry = Registry::default();
+        for p in &self.plugins {
+            p.init(&registry).map_err(|e| match e {
+                Error::Genkit { status, message, details, source } => Error::Genkit {
+                    status,
+                    message: format!("plugin {}: {message}", p.name()),
+                    details,
+                    source,
+                },
+                other => other,
+            })?;
+        }
+        if self.submitted {
+            registry.register_submitted()?;
+        }
+        registry.register_action(Arc::new(crate::generate::GenerateUtil::new()))?;
+        Ok(Genkit {
+            inner: Arc::new(Inner {
+                registry,
+                default_model: self.default_model,
+                middleware: self.middleware,
+            }),
+        })
+    }
+}
+
+impl Genkit {
+    /// Starts building an instance.
+    pub fn builder() -> GenkitBuilder {
+        GenkitBuilder {
+            plugins: Vec::new(),
+            default_model: None,
+            middleware: Vec::new(),
+            submitted: true,
+        }
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The default model's name.
+    pub fn default_model(&self) -> Option<&str> {
+        self.inner.default_model.as_deref()
+    }
+
+    pub(crate) fn default_middleware(&self) -> &[MiddlewareRef] {
+        &self.inner.middleware
+    }
+
+    /// Starts a `generate` call: set what you need, then `.await` it (or `.stream()`).
+    pub fn generate(&self) -> GenerateBuilder {
+        GenerateBuilder::new(self.clone())
+    }
+
+    /// Defines and registers a model from an async function.
+    pub fn define_model<F, Fut>(&self, name: impl Into<String>, info: ModelInfo, f: F) -> Result<ModelRef>
+    where
+        F: Fn(Arc<GenerateRequest>, ModelContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GenerateResponse>> + Send + 'static,
+    {
+        let model = Arc::new(ModelAction::new(name, info, f));
+        self.registry().register_model(model.clone())?;
+        Ok(model)
+    }
+
+    /// Defines and registers a tool from a typed async function.
+    pub fn define_tool<I, O, E, F, Fut>(
+        &self,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        f: F,
+    ) -> Result<ToolRef>
+    where
+        I: DeserializeOwned + JsonSchema + Send + 'static,
+        O: Serialize + JsonSchema + 'static,
+        E: Into<Error>,
+        F: Fn(I, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, E>> + Send + 'static,
+    {
+        let tool = Arc::new(ToolAction::new(name, description, f));
+        self.registry().register_tool(tool.clone())?;
+        Ok(tool)
+    }
+
+    /// Defines and registers a flow from a typed async function.
+    pub fn define_flow<I, O, E, F, Fut>(&self, name: impl Into<String>, f: F) -> Result<FlowRef>
+    where
+        I: DeserializeOwned + JsonSchema + Send + 'static,
+        O: Serialize + JsonSchema + 'static,
+        E: Into<Error>,
+        F: Fn(Genkit, I, FlowContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, E>> + Send + 'static,
+    {
+        let flow = Arc::new(FlowAction::new(name, f));
+        self.registry().register_flow(flow.clone())?;
+        Ok(flow)
+    }
+
+    /// Runs any action by key with JSON input (how the Dev UI and the HTTP layer call
+    /// actions). An unknown key is NOT_FOUND.
+    pub async fn run_action(&self, key: &str, input: Value, opts: RunOptions) -> Result<Value> {
+        let action = self
+            .registry()
+            .lookup(key)
+            .ok_or_else(|| Error::not_found(format!("action {key} not found")))?;
+        action.run_json(self.clone(), input, opts).await
+    }
+}

@@ -1,0 +1,262 @@
+//! Model actions: what `generate` calls. Providers register them; tests define
+//! scripted ones with [`Genkit::define_model`](crate::Genkit::define_model).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::action::{Action, ActionDesc, ActionKind, RunOptions};
+use crate::error::Result;
+use crate::genkit::Genkit;
+use crate::trace::{SpanMeta, in_span};
+use crate::types::{GenerateRequest, GenerateResponse, GenerateResponseChunk, Role, from_value};
+
+/// What a model supports (Genkit's `ModelInfo.supports`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ModelSupports {
+    /// Multi-turn conversations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multiturn: Option<bool>,
+    /// Media input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<bool>,
+    /// Tool calling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<bool>,
+    /// System messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_role: Option<bool>,
+    /// Output formats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Vec<String>>,
+    /// Output content types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<Vec<String>>,
+    /// Context documents natively.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<bool>,
+    /// Constrained generation: `none`, `all` or `no-tools`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constrained: Option<String>,
+    /// Tool choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<bool>,
+    /// Long-running operations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long_running: Option<bool>,
+}
+
+impl ModelSupports {
+    /// A model that supports multi-turn, tools, system role, media and JSON output,
+    /// with native constrained generation.
+    pub fn full() -> Self {
+        ModelSupports {
+            multiturn: Some(true),
+            media: Some(true),
+            tools: Some(true),
+            system_role: Some(true),
+            output: Some(vec!["text".into(), "json".into()]),
+            constrained: Some("all".into()),
+            tool_choice: Some(true),
+            ..Default::default()
+        }
+    }
+}
+
+/// Genkit's `ModelInfo`, listed as `metadata.model` of the model action.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ModelInfo {
+    /// Known versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<String>>,
+    /// Display label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// JSON schema of the config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_schema: Option<Value>,
+    /// Capabilities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports: Option<ModelSupports>,
+    /// Stage: featured, stable, unstable, legacy, deprecated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+}
+
+impl ModelInfo {
+    /// Info with a label and capabilities.
+    pub fn new(label: impl Into<String>, supports: ModelSupports) -> Self {
+        ModelInfo { label: Some(label.into()), supports: Some(supports), ..Default::default() }
+    }
+}
+
+/// Where a model's streamed chunks go during one turn of `generate`. Role and index
+/// are filled in by the loop, as Genkit does; the model only gives content.
+#[derive(Clone)]
+pub struct ChunkSender {
+    out: ChunkOut,
+    index: u32,
+    emitted: Arc<AtomicBool>,
+}
+
+/// A chunk channel, typed or JSON.
+#[derive(Clone)]
+pub(crate) enum ChunkOut {
+    Typed(mpsc::Sender<GenerateResponseChunk>),
+    Json(mpsc::Sender<Value>),
+}
+
+impl ChunkOut {
+    pub(crate) async fn send(&self, chunk: GenerateResponseChunk) {
+        // A closed receiver means the caller stopped listening (and is dropping the
+        // generation): nothing is lost that anyone could still read.
+        match self {
+            ChunkOut::Typed(tx) => {
+                let _ = tx.send(chunk).await;
+            }
+            ChunkOut::Json(tx) => {
+                if let Ok(v) = serde_json::to_value(&chunk) {
+                    let _ = tx.send(v).await;
+                }
+            }
+        }
+    }
+}
+
+impl ChunkSender {
+    pub(crate) fn new(out: ChunkOut, index: u32) -> Self {
+        ChunkSender { out, index, emitted: Arc::new(AtomicBool::new(false)) }
+    }
+
+    pub(crate) fn emitted(&self) -> bool {
+        self.emitted.load(Ordering::Relaxed)
+    }
+
+    /// Sends one chunk (role `model`, this turn's index). Waits while the consumer is
+    /// behind: streaming memory stays bounded.
+    pub async fn send(&self, mut chunk: GenerateResponseChunk) {
+        chunk.role = Some(Role::Model);
+        chunk.index = Some(self.index);
+        self.emitted.store(true, Ordering::Relaxed);
+        self.out.send(chunk).await;
+    }
+}
+
+/// What a model call gets besides the request.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct ModelContext {
+    /// The chunk sink when the caller streams; `None` otherwise.
+    pub chunks: Option<ChunkSender>,
+}
+
+impl ModelContext {
+    /// True when the caller streams: the model should send chunks.
+    pub fn is_streaming(&self) -> bool {
+        self.chunks.is_some()
+    }
+
+    /// Sends a chunk if the caller streams; does nothing otherwise.
+    pub async fn send_chunk(&self, chunk: GenerateResponseChunk) {
+        if let Some(c) = &self.chunks {
+            c.send(chunk).await;
+        }
+    }
+}
+
+type ModelFn =
+    dyn Fn(Arc<GenerateRequest>, ModelContext) -> BoxFuture<'static, Result<GenerateResponse>> + Send + Sync;
+
+/// A model action: a name, its [`ModelInfo`], and the function that answers requests.
+pub struct ModelAction {
+    desc: ActionDesc,
+    info: ModelInfo,
+    f: Box<ModelFn>,
+}
+
+/// A shared model action.
+pub type ModelRef = Arc<ModelAction>;
+
+impl ModelAction {
+    /// A model from an async function. The request is shared (`Arc`) so a middleware
+    /// can retry it without copying the history.
+    pub fn new<F, Fut>(name: impl Into<String>, info: ModelInfo, f: F) -> Self
+    where
+        F: Fn(Arc<GenerateRequest>, ModelContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GenerateResponse>> + Send + 'static,
+    {
+        let mut desc = ActionDesc::new(ActionKind::Model, name);
+        if let Ok(v) = serde_json::to_value(&info) {
+            desc.metadata.insert("model".into(), v);
+        }
+        ModelAction { desc, info, f: Box::new(move |r, c| Box::pin(f(r, c))) }
+    }
+
+    /// Its name (`googleai/gemini-2.0-flash`).
+    pub fn name(&self) -> &str {
+        &self.desc.name
+    }
+
+    /// Its capabilities.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Calls the model inside its traced span (`{name,t:action,s:model}`).
+    pub async fn generate(
+        &self,
+        request: Arc<GenerateRequest>,
+        cx: ModelContext,
+    ) -> Result<GenerateResponse> {
+        let meta = SpanMeta {
+            name: &self.desc.name,
+            kind: "action",
+            subtype: Some("model"),
+            key: Some(&self.desc.key),
+        };
+        let fut = (self.f)(request.clone(), cx);
+        let started = std::time::Instant::now();
+        let mut resp = in_span(meta, Some(&*request), None, fut).await?;
+        if resp.latency_ms.is_none() {
+            resp.latency_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        Ok(resp)
+    }
+}
+
+impl Action for ModelAction {
+    fn desc(&self) -> &ActionDesc {
+        &self.desc
+    }
+
+    fn run_json(&self, ai: Genkit, input: Value, opts: RunOptions) -> BoxFuture<'static, Result<Value>> {
+        let name = self.desc.name.clone();
+        Box::pin(async move {
+            let model = ai.registry().model(&name)?;
+            let request: GenerateRequest = from_value(input)?;
+            let cx = ModelContext {
+                chunks: opts.chunks.map(|tx| ChunkSender::new(ChunkOut::Json(tx), 0)),
+            };
+            let resp = model.generate(Arc::new(request), cx).await?;
+            Ok(serde_json::to_value(resp)?)
+        })
+    }
+}
+
+/// Builds `metadata` for [`ModelInfo`] from a JSON map (for plugins that list models).
+pub fn model_metadata(info: &ModelInfo) -> Map<String, Value> {
+    let mut m = Map::new();
+    if let Ok(v) = serde_json::to_value(info) {
+        m.insert("model".into(), v);
+    }
+    m
+}

@@ -1,0 +1,163 @@
+//! Genkit's span attributes on `tracing` spans.
+//!
+//! Every action run is a span (target `genkit`, level INFO) with the attributes the JS
+//! runtime sets: `genkit:name`, `genkit:type`, `genkit:metadata:subtype`, `genkit:key`,
+//! `genkit:path`, `genkit:input`, `genkit:output`, `genkit:state`, `genkit:isRoot`,
+//! `genkit:isFailureSource`. When no subscriber is interested in the span, nothing is
+//! serialized and no path is built: the span costs one `enabled` check.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use crate::error::{Error, Result};
+
+/// The name, type and subtype of a span.
+#[derive(Debug, Clone, Copy)]
+pub struct SpanMeta<'a> {
+    /// `genkit:name`.
+    pub name: &'a str,
+    /// `genkit:type`: `action`, `util`, `flowStep`, …
+    pub kind: &'a str,
+    /// `genkit:metadata:subtype`: the action kind (`flow`, `model`, `tool`, …).
+    pub subtype: Option<&'a str>,
+    /// `genkit:key`.
+    pub key: Option<&'a str>,
+}
+
+/// What the current task inherits from the action it runs inside.
+#[derive(Clone, Default)]
+pub(crate) struct Scope {
+    /// `genkit:path` of the enclosing span (absent when tracing is off).
+    path: Option<Arc<str>>,
+    /// Set once a span of this trace has been marked as the failure source.
+    failure_marked: Option<Arc<AtomicBool>>,
+    /// Request context (auth), inherited by nested actions.
+    pub(crate) context: Option<Arc<Value>>,
+}
+
+tokio::task_local! {
+    static SCOPE: Scope;
+}
+
+/// The request context of the action running on this task, if any.
+pub(crate) fn current_context() -> Option<Arc<Value>> {
+    SCOPE.try_with(|s| s.context.clone()).ok().flatten()
+}
+
+/// Runs `fut` as a traced action span.
+///
+/// `input` is serialized only when the span is enabled; `output` likewise.
+pub(crate) async fn in_span<T, F>(
+    meta: SpanMeta<'_>,
+    input: Option<&(dyn ErasedSerialize + Sync)>,
+    context: Option<Arc<Value>>,
+    fut: F,
+) -> Result<T>
+where
+    T: Serialize,
+    F: Future<Output = Result<T>>,
+{
+    let parent = SCOPE.try_with(Scope::clone).ok();
+    let context = context.or_else(|| parent.as_ref().and_then(|p| p.context.clone()));
+    let span = tracing::info_span!(
+        target: "genkit",
+        "genkit",
+        otel.name = meta.name,
+        "genkit:name" = meta.name,
+        "genkit:type" = meta.kind,
+        "genkit:metadata:subtype" = meta.subtype,
+        "genkit:key" = meta.key,
+        "genkit:path" = Empty,
+        "genkit:isRoot" = Empty,
+        "genkit:input" = Empty,
+        "genkit:output" = Empty,
+        "genkit:state" = Empty,
+        "genkit:isFailureSource" = Empty,
+        "genkit:metadata:context" = Empty,
+        "exception.message" = Empty,
+        "genkit:status" = Empty,
+    );
+    if span.is_disabled() {
+        let scope = Scope { path: None, failure_marked: None, context };
+        return SCOPE.scope(scope, fut).await;
+    }
+
+    let parent_path = parent.as_ref().and_then(|p| p.path.clone());
+    let is_root = parent_path.is_none();
+    let t = if meta.subtype == Some("flow") { "flow" } else { meta.kind };
+    let mut path = String::with_capacity(64);
+    if let Some(p) = &parent_path {
+        path.push_str(p);
+    }
+    path.push_str("/{");
+    path.push_str(meta.name);
+    path.push_str(",t:");
+    path.push_str(t);
+    if let (false, Some(s)) = (is_root, meta.subtype) {
+        path.push_str(",s:");
+        path.push_str(s);
+    }
+    path.push('}');
+    span.record("genkit:path", path.as_str());
+    if is_root {
+        span.record("genkit:isRoot", true);
+    }
+    if let Some(i) = input {
+        span.record("genkit:input", i.to_json_string().as_str());
+    }
+    if let Some(c) = &context {
+        span.record("genkit:metadata:context", c.to_string().as_str());
+    }
+    let failure_marked = parent
+        .and_then(|p| p.failure_marked)
+        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+    let scope = Scope {
+        path: Some(Arc::from(path)),
+        failure_marked: Some(failure_marked.clone()),
+        context,
+    };
+    let result = SCOPE.scope(scope, fut.instrument(span.clone())).await;
+    match &result {
+        Ok(out) => {
+            span.record("genkit:output", json_string(out).as_str());
+            span.record("genkit:state", "success");
+        }
+        Err(Error::Interrupt { metadata }) => {
+            // An interrupt is a result of the tool, not a failure of the trace.
+            span.record("genkit:output", json_string(metadata).as_str());
+            span.record("genkit:state", "success");
+        }
+        Err(e) => {
+            span.record("genkit:state", "error");
+            span.record("exception.message", e.to_string().as_str());
+            span.record("genkit:status", e.status().name());
+            if !failure_marked.swap(true, Ordering::Relaxed) {
+                span.record("genkit:isFailureSource", true);
+            }
+        }
+    }
+    result
+}
+
+/// Serializes to a JSON string, as Genkit stores `genkit:input` / `genkit:output`.
+fn json_string<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|e| format!("\"<unserializable: {e}>\""))
+}
+
+/// A value that can be serialized to a JSON string on demand (object-safe `Serialize`).
+pub trait ErasedSerialize {
+    /// The value as a JSON string.
+    fn to_json_string(&self) -> String;
+}
+
+impl<T: Serialize> ErasedSerialize for T {
+    fn to_json_string(&self) -> String {
+        json_string(self)
+    }
+}

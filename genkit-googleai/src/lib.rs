@@ -1,0 +1,1 @@
+//! Gemini for genkit-rs (being written).
