@@ -19,13 +19,12 @@ pub use genkit_macros::{flow, tool};
 pub mod prelude {
     pub use futures::StreamExt;
     pub use genkit_core::{
-        Error, FinishReason, FlowContext, GenerateResponse, GenerateResponseChunk, Genkit,
-        Message, ModelContext, ModelInfo, ModelSupports, Part, Result, Role, Status,
-        ToolContext,
+        Error, FinishReason, FlowContext, GenerateResponse, GenerateResponseChunk, Genkit, Message,
+        ModelContext, ModelInfo, ModelSupports, Part, Result, Role, Status, ToolContext,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};
-    pub use serde_json::json;
+    pub use serde_json::{Value, json};
 }
 
 /// The Gemini provider: `genkit::googleai::GoogleAi`.
@@ -37,9 +36,9 @@ pub mod __private {
     pub use genkit_core::__private::*;
 }
 
+pub use futures;
 /// Re-exported so derives in user code resolve without extra dependencies:
 /// `#[derive(genkit::Deserialize, genkit::JsonSchema)]` works too.
 pub use schemars::{self, JsonSchema};
 pub use serde::{self, Deserialize, Serialize};
 pub use serde_json;
-pub use futures;

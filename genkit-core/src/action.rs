@@ -180,7 +180,9 @@ impl ActionDesc {
             obj.insert("outputSchema".into(), s.clone());
         }
         let mut metadata = self.metadata.clone();
-        metadata.entry("type").or_insert_with(|| Value::from(self.kind.as_str()));
+        metadata
+            .entry("type")
+            .or_insert_with(|| Value::from(self.kind.as_str()));
         obj.insert("metadata".into(), Value::Object(metadata));
         Value::Object(obj)
     }
@@ -199,7 +201,10 @@ pub struct RunOptions {
 impl RunOptions {
     /// A run that streams its chunks into `tx`.
     pub fn streaming(tx: mpsc::Sender<Value>) -> Self {
-        RunOptions { chunks: Some(tx), context: None }
+        RunOptions {
+            chunks: Some(tx),
+            context: None,
+        }
     }
 
     /// Adds a request context.
@@ -217,7 +222,12 @@ pub trait Action: Send + Sync + 'static {
 
     /// Runs it with JSON input; input that does not match the schema is an
     /// INVALID_ARGUMENT error naming the field.
-    fn run_json(&self, ai: Genkit, input: Value, opts: RunOptions) -> BoxFuture<'static, Result<Value>>;
+    fn run_json(
+        &self,
+        ai: Genkit,
+        input: Value,
+        opts: RunOptions,
+    ) -> BoxFuture<'static, Result<Value>>;
 }
 
 /// A shared, type-erased action.

@@ -177,7 +177,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error with a status and message.
     pub fn new(status: Status, message: impl Into<String>) -> Self {
-        Error::Genkit { status, message: message.into(), details: None, source: None }
+        Error::Genkit {
+            status,
+            message: message.into(),
+            details: None,
+            source: None,
+        }
     }
 
     /// Adds structured details.

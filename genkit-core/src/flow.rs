@@ -36,9 +36,9 @@ impl FlowContext {
     pub async fn send_chunk(&self, chunk: impl Serialize) -> Result<()> {
         if let Some(tx) = &self.chunks {
             let v = serde_json::to_value(chunk)?;
-            tx.send(v)
-                .await
-                .map_err(|_| Error::new(crate::Status::Cancelled, "the caller stopped listening"))?;
+            tx.send(v).await.map_err(|_| {
+                Error::new(crate::Status::Cancelled, "the caller stopped listening")
+            })?;
         }
         Ok(())
     }
@@ -128,11 +128,19 @@ impl Action for FlowAction {
         &self.desc
     }
 
-    fn run_json(&self, ai: Genkit, input: Value, opts: RunOptions) -> BoxFuture<'static, Result<Value>> {
+    fn run_json(
+        &self,
+        ai: Genkit,
+        input: Value,
+        opts: RunOptions,
+    ) -> BoxFuture<'static, Result<Value>> {
         let name = self.desc.name.clone();
         Box::pin(async move {
             let flow = ai.registry().flow(&name)?;
-            let cx = FlowContext { chunks: opts.chunks, context: opts.context.clone() };
+            let cx = FlowContext {
+                chunks: opts.chunks,
+                context: opts.context.clone(),
+            };
             let fut = (flow.f)(ai.clone(), input.clone(), cx);
             in_span(flow.span_meta(), Some(&input), opts.context, fut).await
         })

@@ -91,7 +91,12 @@ impl GenkitBuilder {
         let registry = Registry::default();
         for p in &self.plugins {
             p.init(&registry).map_err(|e| match e {
-                Error::Genkit { status, message, details, source } => Error::Genkit {
+                Error::Genkit {
+                    status,
+                    message,
+                    details,
+                    source,
+                } => Error::Genkit {
                     status,
                     message: format!("plugin {}: {message}", p.name()),
                     details,
@@ -145,7 +150,12 @@ impl Genkit {
     }
 
     /// Defines and registers a model from an async function.
-    pub fn define_model<F, Fut>(&self, name: impl Into<String>, info: ModelInfo, f: F) -> Result<ModelRef>
+    pub fn define_model<F, Fut>(
+        &self,
+        name: impl Into<String>,
+        info: ModelInfo,
+        f: F,
+    ) -> Result<ModelRef>
     where
         F: Fn(Arc<GenerateRequest>, ModelContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<GenerateResponse>> + Send + 'static,

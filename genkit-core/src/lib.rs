@@ -73,4 +73,120 @@ pub mod __private {
     pub fn assert_input<T: serde::de::DeserializeOwned + schemars::JsonSchema>() {}
     /// Compile-time check that a tool/flow output can be serialized and described.
     pub fn assert_output<T: serde::Serialize + schemars::JsonSchema>() {}
+
+    // ---- Used by `genkit-macros` (`#[genkit::tool]`, `#[genkit::flow]`). ----
+
+    pub use crate::{
+        Error, FlowAction, FlowContext, Genkit, IntoTool, ToolAction, ToolContext, ToolSpec,
+    };
+    pub use std::default::Default;
+    pub use std::ops::Deref;
+
+    /// What a `#[genkit::tool]` / `#[genkit::flow]` input must be. Named in the
+    /// generated code so a missing derive is reported once, on the input's type.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be the input of a `#[genkit::tool]` or `#[genkit::flow]`",
+        label = "this input type must implement `JsonSchema` and `Deserialize`",
+        note = "derive `JsonSchema` and `Deserialize`: `#[derive(genkit::JsonSchema, genkit::Deserialize)]`",
+        note = "the input must also be `Send + 'static` (an owned type, no borrowed fields)"
+    )]
+    pub trait ActionInput:
+        serde::de::DeserializeOwned + schemars::JsonSchema + Send + 'static
+    {
+    }
+    impl<T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + 'static> ActionInput for T {}
+
+    /// What a `#[genkit::tool]` / `#[genkit::flow]` output must be.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be the output of a `#[genkit::tool]` or `#[genkit::flow]`",
+        label = "this output type must implement `JsonSchema` and `Serialize`",
+        note = "derive `JsonSchema` and `Serialize`: `#[derive(genkit::JsonSchema, genkit::Serialize)]`"
+    )]
+    pub trait ActionOutput: serde::Serialize + schemars::JsonSchema + 'static {}
+    impl<T: serde::Serialize + schemars::JsonSchema + 'static> ActionOutput for T {}
+
+    /// What a `#[genkit::tool]` / `#[genkit::flow]` returns: `Result<O, E>` with
+    /// `E: Into<genkit::Error>`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a `Result<O, E>` with `E: Into<genkit::Error>`",
+        label = "a `#[genkit::tool]` or `#[genkit::flow]` must return `Result<O, E>` with `E: Into<genkit::Error>`",
+        note = "return `genkit::Result<O>`, or convert the error with `.map_err(genkit::Error::from)`"
+    )]
+    pub trait ActionResult {
+        /// `O`.
+        type Ok;
+        /// The result with the error converted.
+        fn into_result(self) -> Result<Self::Ok, Error>;
+    }
+    impl<T, E: Into<Error>> ActionResult for Result<T, E> {
+        type Ok = T;
+        fn into_result(self) -> Result<T, Error> {
+            self.map_err(Into::into)
+        }
+    }
+
+    /// Builds the action of a `#[genkit::tool]`: `f` is the user's function. `O` is
+    /// explicit so a type error points at the output type the user wrote.
+    pub fn tool_action<I, R, O, F, Fut>(name: &str, description: &str, f: F) -> Arc<ToolAction>
+    where
+        I: ActionInput,
+        R: ActionResult<Ok = O>,
+        O: ActionOutput,
+        F: Fn(I, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+    {
+        Arc::new(ToolAction::new(name, description, move |input: I, ctx| {
+            let fut = f(input, ctx);
+            async move { fut.await.into_result() }
+        }))
+    }
+
+    /// Builds the action of a `#[genkit::flow]`: `f` is the user's function.
+    pub fn flow_action<I, R, O, F, Fut>(name: &str, description: &str, f: F) -> Arc<FlowAction>
+    where
+        I: ActionInput,
+        R: ActionResult<Ok = O>,
+        O: ActionOutput,
+        F: Fn(Genkit, I, FlowContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+    {
+        let flow = FlowAction::new(name, move |ai, input: I, cx| {
+            let fut = f(ai, input, cx);
+            async move { fut.await.into_result() }
+        });
+        Arc::new(if description.is_empty() {
+            flow
+        } else {
+            flow.with_description(description)
+        })
+    }
+
+    /// Holds a directly-called tool's or flow's input while its span records it; the
+    /// function takes it out when it starts.
+    pub struct InputSlot<T>(std::sync::Mutex<Option<T>>);
+
+    impl<T> InputSlot<T> {
+        /// Holds `input`.
+        pub fn new(input: T) -> Self {
+            InputSlot(std::sync::Mutex::new(Some(input)))
+        }
+
+        /// Takes the input out (once).
+        pub fn take(&self) -> Result<T, Error> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .ok_or_else(|| Error::internal("the input was already taken"))
+        }
+    }
+
+    impl<T: serde::Serialize> serde::Serialize for InputSlot<T> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .serialize(s)
+        }
+    }
 }

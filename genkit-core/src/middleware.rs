@@ -61,7 +61,11 @@ impl<'a> ModelNext<'a> {
         model: &'a ModelAction,
         registry: &'a crate::registry::Registry,
     ) -> Self {
-        ModelNext { rest, model, registry }
+        ModelNext {
+            rest,
+            model,
+            registry,
+        }
     }
 
     /// The model this chain ends in.

@@ -95,7 +95,11 @@ pub struct ModelInfo {
 impl ModelInfo {
     /// Info with a label and capabilities.
     pub fn new(label: impl Into<String>, supports: ModelSupports) -> Self {
-        ModelInfo { label: Some(label.into()), supports: Some(supports), ..Default::default() }
+        ModelInfo {
+            label: Some(label.into()),
+            supports: Some(supports),
+            ..Default::default()
+        }
     }
 }
 
@@ -134,7 +138,11 @@ impl ChunkOut {
 
 impl ChunkSender {
     pub(crate) fn new(out: ChunkOut, index: u32) -> Self {
-        ChunkSender { out, index, emitted: Arc::new(AtomicBool::new(false)) }
+        ChunkSender {
+            out,
+            index,
+            emitted: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     pub(crate) fn emitted(&self) -> bool {
@@ -173,8 +181,9 @@ impl ModelContext {
     }
 }
 
-type ModelFn =
-    dyn Fn(Arc<GenerateRequest>, ModelContext) -> BoxFuture<'static, Result<GenerateResponse>> + Send + Sync;
+type ModelFn = dyn Fn(Arc<GenerateRequest>, ModelContext) -> BoxFuture<'static, Result<GenerateResponse>>
+    + Send
+    + Sync;
 
 /// A model action: a name, its [`ModelInfo`], and the function that answers requests.
 pub struct ModelAction {
@@ -198,7 +207,11 @@ impl ModelAction {
         if let Ok(v) = serde_json::to_value(&info) {
             desc.metadata.insert("model".into(), v);
         }
-        ModelAction { desc, info, f: Box::new(move |r, c| Box::pin(f(r, c))) }
+        ModelAction {
+            desc,
+            info,
+            f: Box::new(move |r, c| Box::pin(f(r, c))),
+        }
     }
 
     /// Its name (`googleai/gemini-2.0-flash`).
@@ -238,13 +251,20 @@ impl Action for ModelAction {
         &self.desc
     }
 
-    fn run_json(&self, ai: Genkit, input: Value, opts: RunOptions) -> BoxFuture<'static, Result<Value>> {
+    fn run_json(
+        &self,
+        ai: Genkit,
+        input: Value,
+        opts: RunOptions,
+    ) -> BoxFuture<'static, Result<Value>> {
         let name = self.desc.name.clone();
         Box::pin(async move {
             let model = ai.registry().model(&name)?;
             let request: GenerateRequest = from_value(input)?;
             let cx = ModelContext {
-                chunks: opts.chunks.map(|tx| ChunkSender::new(ChunkOut::Json(tx), 0)),
+                chunks: opts
+                    .chunks
+                    .map(|tx| ChunkSender::new(ChunkOut::Json(tx), 0)),
             };
             let resp = model.generate(Arc::new(request), cx).await?;
             Ok(serde_json::to_value(resp)?)

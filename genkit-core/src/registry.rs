@@ -145,8 +145,10 @@ impl Registry {
     /// Every registered action, sorted by key.
     pub fn list(&self) -> Vec<ActionRef> {
         let map = self.actions.read().unwrap_or_else(|e| e.into_inner());
-        let mut v: Vec<ActionRef> =
-            map.values().flat_map(|m| m.values().map(Entry::action)).collect();
+        let mut v: Vec<ActionRef> = map
+            .values()
+            .flat_map(|m| m.values().map(Entry::action))
+            .collect();
         v.sort_by(|a, b| a.desc().key.cmp(&b.desc().key));
         v
     }

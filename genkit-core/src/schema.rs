@@ -23,9 +23,16 @@ pub fn schema_of<T: JsonSchema + ?Sized + 'static>() -> Arc<Value> {
     if let Some(s) = cache().read().unwrap_or_else(|e| e.into_inner()).get(&id) {
         return s.clone();
     }
-    let schema = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>();
+    let schema = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<T>();
     let value = Arc::new(schema.to_value());
-    cache().write().unwrap_or_else(|e| e.into_inner()).entry(id).or_insert(value).clone()
+    cache()
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(id)
+        .or_insert(value)
+        .clone()
 }
 
 /// A compiled JSON-schema validator.
@@ -49,7 +56,11 @@ impl Validator {
             .iter_errors(value)
             .map(|e| {
                 let path = e.instance_path.to_string();
-                let path = if path.is_empty() { "(root)".to_string() } else { path };
+                let path = if path.is_empty() {
+                    "(root)".to_string()
+                } else {
+                    path
+                };
                 format!("- {path}: {e}")
             })
             .collect();
@@ -79,9 +90,18 @@ fn validator_cache() -> &'static RwLock<HashMap<TypeId, Arc<Validator>>> {
 /// The compiled validator for `T`'s schema, compiled once per process.
 pub fn validator_of<T: JsonSchema + ?Sized + 'static>() -> Result<Arc<Validator>> {
     let id = TypeId::of::<T>();
-    if let Some(v) = validator_cache().read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+    if let Some(v) = validator_cache()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+    {
         return Ok(v.clone());
     }
     let v = Arc::new(Validator::new(&schema_of::<T>())?);
-    Ok(validator_cache().write().unwrap_or_else(|e| e.into_inner()).entry(id).or_insert(v).clone())
+    Ok(validator_cache()
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(id)
+        .or_insert(v)
+        .clone())
 }

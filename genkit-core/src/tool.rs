@@ -73,7 +73,11 @@ pub type ToolRef = Arc<ToolAction>;
 
 impl ToolAction {
     /// A tool from a typed async function; schemas come from `JsonSchema`.
-    pub fn new<I, O, E, F, Fut>(name: impl Into<String>, description: impl Into<String>, f: F) -> Self
+    pub fn new<I, O, E, F, Fut>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        f: F,
+    ) -> Self
     where
         I: DeserializeOwned + JsonSchema + Send + 'static,
         O: Serialize + JsonSchema + 'static,
@@ -129,7 +133,11 @@ impl ToolAction {
         let desc = ActionDesc::new(ActionKind::Tool, name)
             .with_description(description)
             .with_schemas(input_schema, output_schema);
-        ToolAction { desc, def, f: Box::new(move |v, c| Box::pin(f(v, c))) }
+        ToolAction {
+            desc,
+            def,
+            f: Box::new(move |v, c| Box::pin(f(v, c))),
+        }
     }
 
     /// Its name.
@@ -152,11 +160,15 @@ impl ToolAction {
             key: Some(&self.desc.key),
         };
         let fut = (self.f)(input.clone(), ctx);
-        in_span(meta, Some(&input), None, fut).await.map_err(|e| match e {
-            Error::Genkit { status: crate::Status::InvalidArgument, message, details, source }
-                if !message.starts_with("Schema validation failed") =>
-            {
+        in_span(meta, Some(&input), None, fut)
+            .await
+            .map_err(|e| match e {
                 Error::Genkit {
+                    status: crate::Status::InvalidArgument,
+                    message,
+                    details,
+                    source,
+                } if !message.starts_with("Schema validation failed") => Error::Genkit {
                     status: crate::Status::InvalidArgument,
                     message: format!(
                         "Schema validation failed for input of tool '{}': {message}",
@@ -164,10 +176,9 @@ impl ToolAction {
                     ),
                     details,
                     source,
-                }
-            }
-            other => other,
-        })
+                },
+                other => other,
+            })
     }
 
     /// Runs a typed call in the tool's span: how a `#[genkit::tool]` fn called directly
@@ -196,11 +207,20 @@ impl Action for ToolAction {
         &self.desc
     }
 
-    fn run_json(&self, ai: Genkit, input: Value, opts: RunOptions) -> BoxFuture<'static, Result<Value>> {
+    fn run_json(
+        &self,
+        ai: Genkit,
+        input: Value,
+        opts: RunOptions,
+    ) -> BoxFuture<'static, Result<Value>> {
         let name = self.desc.name.clone();
         Box::pin(async move {
             let tool = ai.registry().tool(&name)?;
-            let ctx = ToolContext { ai: Some(ai), metadata: None, context: opts.context };
+            let ctx = ToolContext {
+                ai: Some(ai),
+                metadata: None,
+                context: opts.context,
+            };
             tool.call(input, ctx).await
         })
     }

@@ -84,13 +84,21 @@ where
         "genkit:status" = Empty,
     );
     if span.is_disabled() {
-        let scope = Scope { path: None, failure_marked: None, context };
+        let scope = Scope {
+            path: None,
+            failure_marked: None,
+            context,
+        };
         return SCOPE.scope(scope, fut).await;
     }
 
     let parent_path = parent.as_ref().and_then(|p| p.path.clone());
     let is_root = parent_path.is_none();
-    let t = if meta.subtype == Some("flow") { "flow" } else { meta.kind };
+    let t = if meta.subtype == Some("flow") {
+        "flow"
+    } else {
+        meta.kind
+    };
     let mut path = String::with_capacity(64);
     if let Some(p) = &parent_path {
         path.push_str(p);

@@ -141,7 +141,10 @@ pub struct GenerateBuilder {
 
 impl GenerateBuilder {
     pub(crate) fn new(ai: Genkit) -> Self {
-        GenerateBuilder { ai, opts: GenerateOptions::default() }
+        GenerateBuilder {
+            ai,
+            opts: GenerateOptions::default(),
+        }
     }
 
     /// The model, by name or action; default: the instance's model.
@@ -227,8 +230,10 @@ impl GenerateBuilder {
 
     /// Output instructions: `true`/`false`, or the text itself.
     pub fn output_instructions(mut self, instructions: impl Into<Value>) -> Self {
-        self.opts.output.get_or_insert_with(Default::default).instructions =
-            Some(instructions.into());
+        self.opts
+            .output
+            .get_or_insert_with(Default::default)
+            .instructions = Some(instructions.into());
         self
     }
 

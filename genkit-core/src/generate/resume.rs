@@ -14,22 +14,33 @@ fn same_call(req: &ToolRequest, name: &str, r#ref: &Option<String>) -> bool {
 
 /// Resolves every tool request of the last (model) message and returns the tool
 /// message to append.
-pub(crate) async fn resolve(turns: &Turns<'_>, messages: &mut [Message], resume: Resume) -> Result<Message> {
-    let Some(last) = messages.last_mut().filter(|m| {
-        m.role == Role::Model && m.content.iter().any(|p| p.tool_request.is_some())
-    }) else {
+pub(crate) async fn resolve(
+    turns: &Turns<'_>,
+    messages: &mut [Message],
+    resume: Resume,
+) -> Result<Message> {
+    let Some(last) = messages
+        .last_mut()
+        .filter(|m| m.role == Role::Model && m.content.iter().any(|p| p.tool_request.is_some()))
+    else {
         return Err(Error::failed_precondition(
             "Cannot 'resume' generation unless the previous message is a model message with at least one tool request.",
         ));
     };
     let respond = resume.respond.unwrap_or_default();
     let restart = resume.restart.unwrap_or_default();
-    let requested = last.content.iter().filter(|p| p.tool_request.is_some()).count();
+    let requested = last
+        .content
+        .iter()
+        .filter(|p| p.tool_request.is_some())
+        .count();
 
     let mut responses: Vec<Part> = Vec::new();
     let mut restarts: Vec<Part> = Vec::new();
     for part in last.content.iter_mut() {
-        let Some(req) = part.tool_request.clone() else { continue };
+        let Some(req) = part.tool_request.clone() else {
+            continue;
+        };
         let meta = part.metadata.get_or_insert_with(Map::new);
         // a. a completed call's pending output
         if let Some(pending) = meta.get("pendingOutput").filter(|v| !is_falsy(v)).cloned() {
@@ -43,17 +54,20 @@ pub(crate) async fn resolve(turns: &Turns<'_>, messages: &mut [Message], resume:
         }
         // b. an answer from the caller
         if let Some(answer) = respond.iter().find(|p| {
-            p.tool_response.as_ref().is_some_and(|r| r.name == req.name && r.r#ref == req.r#ref)
+            p.tool_response
+                .as_ref()
+                .is_some_and(|r| r.name == req.name && r.r#ref == req.r#ref)
         }) {
             mark_resolved(meta);
             responses.push(answer.clone());
             continue;
         }
         // c. a restart
-        if let Some(again) = restart
-            .iter()
-            .find(|p| p.tool_request.as_ref().is_some_and(|r| same_call(r, &req.name, &req.r#ref)))
-        {
+        if let Some(again) = restart.iter().find(|p| {
+            p.tool_request
+                .as_ref()
+                .is_some_and(|r| same_call(r, &req.name, &req.r#ref))
+        }) {
             mark_resolved(meta);
             restarts.push(again.clone());
             continue;
@@ -69,7 +83,12 @@ pub(crate) async fn resolve(turns: &Turns<'_>, messages: &mut [Message], resume:
     }
     part_metadata_cleanup(last);
 
-    let rerun = try_join_all(restarts.iter().map(|p| run_one(turns, p, p.metadata.clone()))).await?;
+    let rerun = try_join_all(
+        restarts
+            .iter()
+            .map(|p| run_one(turns, p, p.metadata.clone())),
+    )
+    .await?;
     for outcome in rerun {
         match outcome {
             Outcome::Done { response, .. } => responses.push(response),
@@ -90,9 +109,16 @@ pub(crate) async fn resolve(turns: &Turns<'_>, messages: &mut [Message], resume:
     let mut meta = Map::new();
     meta.insert(
         "resumed".into(),
-        resume.metadata.map(Value::Object).unwrap_or(Value::Bool(true)),
+        resume
+            .metadata
+            .map(Value::Object)
+            .unwrap_or(Value::Bool(true)),
     );
-    Ok(Message { role: Role::Tool, content: responses, metadata: Some(meta) })
+    Ok(Message {
+        role: Role::Tool,
+        content: responses,
+        metadata: Some(meta),
+    })
 }
 
 fn mark_resolved(meta: &mut Map<String, Value>) {

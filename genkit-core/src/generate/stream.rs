@@ -34,8 +34,17 @@ pub struct GenerateStream {
 impl GenerateStream {
     pub(crate) fn start(ai: Genkit, opts: GenerateOptions) -> Self {
         let (tx, rx) = mpsc::channel(CHUNK_BUFFER);
-        let fut = Box::pin(super::tool_loop::generate(ai, opts, Some(ChunkOut::Typed(tx))));
-        GenerateStream { fut: Some(fut), rx, result: None, error_yielded: false }
+        let fut = Box::pin(super::tool_loop::generate(
+            ai,
+            opts,
+            Some(ChunkOut::Typed(tx)),
+        ));
+        GenerateStream {
+            fut: Some(fut),
+            rx,
+            result: None,
+            error_yielded: false,
+        }
     }
 
     /// Waits for the end of the generation (dropping chunks not yet read) and returns the
@@ -45,7 +54,9 @@ impl GenerateStream {
         while self.next().await.is_some() {}
         match self.result.take() {
             Some(r) => r,
-            None => Err(crate::Error::internal("the generation ended without a result")),
+            None => Err(crate::Error::internal(
+                "the generation ended without a result",
+            )),
         }
     }
 }

@@ -37,7 +37,9 @@ pub(crate) async fn generate(
         key: None,
     };
     let context = opts.context.clone();
-    let input_ref = input.as_ref().map(|i| i as &(dyn crate::trace::ErasedSerialize + Sync));
+    let input_ref = input
+        .as_ref()
+        .map(|i| i as &(dyn crate::trace::ErasedSerialize + Sync));
     in_span(meta, input_ref, context, run(ai, opts, chunks)).await
 }
 
@@ -55,12 +57,18 @@ fn resolve_model(ai: &Genkit, spec: Option<ModelSpec>) -> Result<ModelRef> {
         Some(ModelSpec::Name(n)) => ai.registry().model(&n),
         None => match ai.default_model() {
             Some(n) => ai.registry().model(n),
-            None => Err(Error::invalid_argument("Must supply a `model` to `generate()` calls.")),
+            None => Err(Error::invalid_argument(
+                "Must supply a `model` to `generate()` calls.",
+            )),
         },
     }
 }
 
-fn resolve_tools(ai: &Genkit, specs: Vec<ToolSpec>, middleware: &[MiddlewareRef]) -> Result<Vec<ToolRef>> {
+fn resolve_tools(
+    ai: &Genkit,
+    specs: Vec<ToolSpec>,
+    middleware: &[MiddlewareRef],
+) -> Result<Vec<ToolRef>> {
     let mut tools = Vec::with_capacity(specs.len());
     for spec in specs {
         tools.push(match spec {
@@ -89,13 +97,21 @@ fn resolve_tools(ai: &Genkit, specs: Vec<ToolSpec>, middleware: &[MiddlewareRef]
     Ok(tools)
 }
 
-async fn run(ai: Genkit, mut opts: GenerateOptions, chunks: Option<ChunkOut>) -> Result<GenerateResponse> {
+async fn run(
+    ai: Genkit,
+    mut opts: GenerateOptions,
+    chunks: Option<ChunkOut>,
+) -> Result<GenerateResponse> {
     if let Some(e) = opts.error.take() {
         return Err(e);
     }
     let model = resolve_model(&ai, opts.model.take())?;
-    let middleware: Vec<MiddlewareRef> =
-        ai.default_middleware().iter().cloned().chain(opts.middleware.drain(..)).collect();
+    let middleware: Vec<MiddlewareRef> = ai
+        .default_middleware()
+        .iter()
+        .cloned()
+        .chain(opts.middleware.drain(..))
+        .collect();
     let tools = resolve_tools(&ai, std::mem::take(&mut opts.tools), &middleware)?;
 
     let mut messages = Vec::with_capacity(opts.messages.len() + 2);
@@ -107,16 +123,26 @@ async fn run(ai: Genkit, mut opts: GenerateOptions, chunks: Option<ChunkOut>) ->
         messages.push(Message::new(Role::User, prompt));
     }
     if messages.is_empty() {
-        return Err(Error::invalid_argument("at least one message is required in generate request"));
+        return Err(Error::invalid_argument(
+            "at least one message is required in generate request",
+        ));
     }
 
-    let ResolvedOutput { config: output, validator, instructions } =
-        output::resolve(opts.output.take(), &model, !tools.is_empty())?;
+    let ResolvedOutput {
+        config: output,
+        validator,
+        instructions,
+    } = output::resolve(opts.output.take(), &model, !tools.is_empty())?;
     if let Some(text) = instructions {
         inject_instructions(&mut messages, text);
     }
 
-    let turns = Turns { ai: &ai, tools: &tools, middleware: &middleware, context: opts.context.clone() };
+    let turns = Turns {
+        ai: &ai,
+        tools: &tools,
+        middleware: &middleware,
+        context: opts.context.clone(),
+    };
     let mut message_index: u32 = 0;
     if let Some(r) = opts.resume.take() {
         let tool_msg = resume::resolve(&turns, &mut messages, r).await?;
@@ -150,15 +176,20 @@ async fn run(ai: Genkit, mut opts: GenerateOptions, chunks: Option<ChunkOut>) ->
     let max_turns = opts.max_turns.unwrap_or(5);
     let mut turn: u32 = 0;
     loop {
-        let sender = chunks.as_ref().map(|c| ChunkSender::new(c.clone(), message_index));
+        let sender = chunks
+            .as_ref()
+            .map(|c| ChunkSender::new(c.clone(), message_index));
         let mut cx = ModelContext::default();
         cx.chunks = sender.clone();
-        let mut response =
-            ModelNext::new(&middleware, &model, ai.registry()).run(request.clone(), cx).await?;
+        let mut response = ModelNext::new(&middleware, &model, ai.registry())
+            .run(request.clone(), cx)
+            .await?;
         let emitted = sender.is_some_and(|s| s.emitted());
 
         if let (Some(a), Some(m)) = (&annotate, response.message.as_mut()) {
-            m.metadata.get_or_insert_with(Map::new).insert("generate".into(), a.clone());
+            m.metadata
+                .get_or_insert_with(Map::new)
+                .insert("generate".into(), a.clone());
         }
         if response.finish_reason == Some(FinishReason::Blocked) {
             let msg = match &response.finish_message {
@@ -260,15 +291,25 @@ pub(crate) fn find_tool<'t>(tools: &'t [ToolRef], name: &str) -> Result<&'t Tool
 }
 
 /// Runs one tool request through the middleware chain.
-pub(crate) async fn run_one(turns: &Turns<'_>, part: &Part, metadata: Option<crate::types::Metadata>) -> Result<Outcome> {
-    let Some(req) = &part.tool_request else { return Ok(Outcome::Skip) };
+pub(crate) async fn run_one(
+    turns: &Turns<'_>,
+    part: &Part,
+    metadata: Option<crate::types::Metadata>,
+) -> Result<Outcome> {
+    let Some(req) = &part.tool_request else {
+        return Ok(Outcome::Skip);
+    };
     let tool = find_tool(turns.tools, &req.name)?.clone();
     let context = ToolContext {
         ai: Some(turns.ai.clone()),
         metadata,
         context: turns.context.clone(),
     };
-    let call = ToolCall { request: req.clone(), tool, context };
+    let call = ToolCall {
+        request: req.clone(),
+        tool,
+        context,
+    };
     match ToolNext::new(turns.middleware).run(call).await {
         Ok(output) => {
             let response = Part::tool_response(req.name.clone(), req.r#ref.clone(), output.clone());
@@ -282,10 +323,16 @@ pub(crate) async fn run_one(turns: &Turns<'_>, part: &Part, metadata: Option<cra
 /// Runs every tool request of `message` concurrently; the first error cancels the rest.
 async fn run_tools(turns: &Turns<'_>, message: &Message, turn: u32) -> Result<Vec<Outcome>> {
     try_join_all(message.content.iter().map(|part| async move {
-        run_one(turns, part, part.metadata.clone()).await.map_err(|e| {
-            let name = part.tool_request.as_ref().map(|r| r.name.as_str()).unwrap_or_default();
-            add_tool_details(e, name, turn)
-        })
+        run_one(turns, part, part.metadata.clone())
+            .await
+            .map_err(|e| {
+                let name = part
+                    .tool_request
+                    .as_ref()
+                    .map(|r| r.name.as_str())
+                    .unwrap_or_default();
+                add_tool_details(e, name, turn)
+            })
     }))
     .await
 }
@@ -293,7 +340,12 @@ async fn run_tools(turns: &Turns<'_>, message: &Message, turn: u32) -> Result<Ve
 /// Names the tool and turn in the details of a tool's error (message and status kept).
 fn add_tool_details(e: Error, tool: &str, turn: u32) -> Error {
     match e {
-        Error::Genkit { status, message, details: None, source } => Error::Genkit {
+        Error::Genkit {
+            status,
+            message,
+            details: None,
+            source,
+        } => Error::Genkit {
             status,
             message,
             details: Some(json!({ "tool": tool, "turn": turn })),
@@ -308,10 +360,14 @@ fn interrupted_message(mut message: Message, outcomes: Vec<Outcome>) -> Message 
     for (part, outcome) in message.content.iter_mut().zip(outcomes) {
         match outcome {
             Outcome::Interrupt(meta) => {
-                part.metadata.get_or_insert_with(Map::new).insert("interrupt".into(), meta);
+                part.metadata
+                    .get_or_insert_with(Map::new)
+                    .insert("interrupt".into(), meta);
             }
             Outcome::Done { output, .. } if !output.is_null() => {
-                part.metadata.get_or_insert_with(Map::new).insert("pendingOutput".into(), output);
+                part.metadata
+                    .get_or_insert_with(Map::new)
+                    .insert("pendingOutput".into(), output);
             }
             _ => {}
         }

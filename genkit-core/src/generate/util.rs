@@ -28,11 +28,19 @@ impl GenerateUtil {
 }
 
 /// Builds generate options from Genkit's JSON options.
-pub(crate) fn from_action_options(ai: &Genkit, o: GenerateActionOptions) -> Result<GenerateOptions> {
+pub(crate) fn from_action_options(
+    ai: &Genkit,
+    o: GenerateActionOptions,
+) -> Result<GenerateOptions> {
     let mut opts = GenerateOptions {
         model: o.model.map(ModelSpec::Name),
         messages: o.messages,
-        tools: o.tools.unwrap_or_default().into_iter().map(ToolSpec::Name).collect(),
+        tools: o
+            .tools
+            .unwrap_or_default()
+            .into_iter()
+            .map(ToolSpec::Name)
+            .collect(),
         tool_choice: o.tool_choice,
         config: o.config,
         docs: o.docs,
@@ -67,11 +75,17 @@ pub(crate) fn from_action_options(ai: &Genkit, o: GenerateActionOptions) -> Resu
 pub(crate) fn options_json(o: &GenerateOptions) -> Value {
     let mut messages = Vec::with_capacity(o.messages.len() + 2);
     if let Some(s) = &o.system {
-        messages.push(crate::types::Message::new(crate::types::Role::System, s.clone()));
+        messages.push(crate::types::Message::new(
+            crate::types::Role::System,
+            s.clone(),
+        ));
     }
     messages.extend(o.messages.iter().cloned());
     if let Some(p) = &o.prompt {
-        messages.push(crate::types::Message::new(crate::types::Role::User, p.clone()));
+        messages.push(crate::types::Message::new(
+            crate::types::Role::User,
+            p.clone(),
+        ));
     }
     let view = GenerateActionOptions {
         model: o.model.as_ref().map(|m| match m {
@@ -114,8 +128,10 @@ pub(crate) fn response_json(mut resp: crate::types::GenerateResponse) -> Result<
     resp.raw = None;
     let mut v = serde_json::to_value(resp)?;
     if let Some(obj) = v.as_object_mut() {
-        obj.entry("usage").or_insert_with(|| Value::Object(Default::default()));
-        obj.entry("custom").or_insert_with(|| Value::Object(Default::default()));
+        obj.entry("usage")
+            .or_insert_with(|| Value::Object(Default::default()));
+        obj.entry("custom")
+            .or_insert_with(|| Value::Object(Default::default()));
     }
     Ok(v)
 }
@@ -125,7 +141,12 @@ impl Action for GenerateUtil {
         &self.desc
     }
 
-    fn run_json(&self, ai: Genkit, input: Value, run: RunOptions) -> BoxFuture<'static, Result<Value>> {
+    fn run_json(
+        &self,
+        ai: Genkit,
+        input: Value,
+        run: RunOptions,
+    ) -> BoxFuture<'static, Result<Value>> {
         Box::pin(async move {
             let options: GenerateActionOptions = from_value(input)?;
             let mut opts = from_action_options(&ai, options)?;

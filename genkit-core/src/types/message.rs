@@ -34,7 +34,11 @@ pub struct Message {
 impl Message {
     /// A message with parts.
     pub fn new(role: Role, content: Vec<Part>) -> Self {
-        Message { role, content, metadata: None }
+        Message {
+            role,
+            content,
+            metadata: None,
+        }
     }
 
     /// A user message with one text part.
@@ -70,8 +74,7 @@ impl Message {
     /// The tool-request parts marked as interrupted (`metadata.interrupt`).
     pub fn interrupts(&self) -> impl Iterator<Item = &Part> {
         self.content.iter().filter(|p| {
-            p.tool_request.is_some()
-                && p.metadata_value("interrupt").is_some_and(|v| !is_falsy(v))
+            p.tool_request.is_some() && p.metadata_value("interrupt").is_some_and(|v| !is_falsy(v))
         })
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::message::Message;
-use super::part::{Metadata, Part};
+use super::part::{Metadata, Part, some_value};
 use super::request::{DocumentData, ToolChoice};
 
 /// Output options of `/util/generate`.
@@ -76,8 +76,12 @@ pub struct GenerateActionOptions {
     /// Tool choice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
-    /// Provider configuration.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Provider configuration (any JSON; `null` is kept).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub config: Option<Value>,
     /// Output options.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +93,11 @@ pub struct GenerateActionOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_tool_requests: Option<bool>,
     /// Maximum tool-call turns (default 5).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub max_turns: Option<u32>,
     /// Name of the generate span.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -29,7 +29,11 @@ pub struct Part {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_response: Option<ToolResponse>,
     /// Arbitrary JSON data.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub data: Option<Value>,
     /// Model reasoning ("thoughts").
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,7 +50,9 @@ pub struct Part {
 }
 
 /// `data: null` is a data part whose data is null, not a missing field.
-fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(super) fn some_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
@@ -79,7 +85,11 @@ pub struct ToolRequest {
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<String>,
     /// Tool input.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub input: Option<Value>,
     /// True while the request is still being streamed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,7 +106,11 @@ pub struct ToolResponse {
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<String>,
     /// Tool output.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub output: Option<Value>,
     /// Multipart tool content.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,22 +120,37 @@ pub struct ToolResponse {
 impl Part {
     /// A text part.
     pub fn text(text: impl Into<String>) -> Self {
-        Part { text: Some(text.into()), ..Default::default() }
+        Part {
+            text: Some(text.into()),
+            ..Default::default()
+        }
     }
 
     /// A media part.
     pub fn media(url: impl Into<String>, content_type: Option<String>) -> Self {
-        Part { media: Some(Media { url: url.into(), content_type }), ..Default::default() }
+        Part {
+            media: Some(Media {
+                url: url.into(),
+                content_type,
+            }),
+            ..Default::default()
+        }
     }
 
     /// A data part.
     pub fn data(data: Value) -> Self {
-        Part { data: Some(data), ..Default::default() }
+        Part {
+            data: Some(data),
+            ..Default::default()
+        }
     }
 
     /// A reasoning part.
     pub fn reasoning(text: impl Into<String>) -> Self {
-        Part { reasoning: Some(text.into()), ..Default::default() }
+        Part {
+            reasoning: Some(text.into()),
+            ..Default::default()
+        }
     }
 
     /// A tool-request part.
@@ -152,7 +181,9 @@ impl Part {
 
     /// Adds (or replaces) one metadata entry.
     pub fn with_metadata(mut self, key: impl Into<String>, value: Value) -> Self {
-        self.metadata.get_or_insert_with(Map::new).insert(key.into(), value);
+        self.metadata
+            .get_or_insert_with(Map::new)
+            .insert(key.into(), value);
         self
     }
 

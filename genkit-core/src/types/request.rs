@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::message::Message;
-use super::part::{Metadata, Part};
+use super::part::{Metadata, Part, some_value};
 
 /// A tool as the model sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,8 +86,12 @@ pub struct DocumentData {
 pub struct GenerateRequest {
     /// The conversation.
     pub messages: Vec<Message>,
-    /// Provider configuration.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Provider configuration (any JSON; `null` is kept).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub config: Option<Value>,
     /// Tools the model may call.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +106,10 @@ pub struct GenerateRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docs: Option<Vec<DocumentData>>,
     /// Number of candidates (deprecated in Genkit).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub candidates: Option<u32>,
 }

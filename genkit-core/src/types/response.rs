@@ -35,43 +35,95 @@ pub enum FinishReason {
 #[non_exhaustive]
 pub struct GenerationUsage {
     /// Input tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub input_tokens: Option<u64>,
     /// Output tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub output_tokens: Option<u64>,
     /// Total tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub total_tokens: Option<u64>,
     /// Input characters.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub input_characters: Option<u64>,
     /// Output characters.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub output_characters: Option<u64>,
     /// Input images.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub input_images: Option<u64>,
     /// Output images.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub output_images: Option<u64>,
     /// Input videos.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub input_videos: Option<u64>,
     /// Output videos.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub output_videos: Option<u64>,
     /// Input audio files.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub input_audio_files: Option<u64>,
     /// Output audio files.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub output_audio_files: Option<u64>,
     /// Reasoning tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub thoughts_tokens: Option<u64>,
     /// Cached content tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub cached_content_tokens: Option<u64>,
     /// Provider-specific counts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,30 +151,54 @@ pub struct GenerateResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finish_message: Option<String>,
     /// Latency of the model call.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "whole_ms")]
     pub latency_ms: Option<f64>,
     /// Token usage.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<GenerationUsage>,
     /// Provider-specific data.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub custom: Option<Value>,
     /// The provider's raw response.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub raw: Option<Value>,
     /// The request of the last turn (set by `generate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<Arc<GenerateRequest>>,
     /// A long-running operation.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub operation: Option<Value>,
     /// Deprecated candidates list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidates: Option<Vec<Value>>,
 }
 
-fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Value>, D::Error> {
+fn some_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// Writes whole milliseconds without a fraction (`812`, as JavaScript prints them), so
+/// Genkit's documents round-trip unchanged.
+fn whole_ms<S: serde::Serializer>(v: &Option<f64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match *v {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => s.serialize_i64(f as i64),
+        Some(f) => s.serialize_f64(f),
+        None => s.serialize_none(),
+    }
 }
 
 impl GenerateResponse {
@@ -147,12 +223,18 @@ impl GenerateResponse {
 
     /// The reasoning of the message.
     pub fn reasoning(&self) -> String {
-        self.message.as_ref().map(Message::reasoning).unwrap_or_default()
+        self.message
+            .as_ref()
+            .map(Message::reasoning)
+            .unwrap_or_default()
     }
 
     /// Tool requests in the message (pending ones when the response was interrupted).
     pub fn tool_requests(&self) -> Vec<&ToolRequest> {
-        self.message.iter().flat_map(|m| m.tool_requests()).collect()
+        self.message
+            .iter()
+            .flat_map(|m| m.tool_requests())
+            .collect()
     }
 
     /// Tool-request parts marked as interrupts, with their `metadata.interrupt`.
@@ -171,17 +253,20 @@ impl GenerateResponse {
 
     /// The structured output, deserialized into `T`.
     pub fn output<T: DeserializeOwned>(&self) -> Result<T> {
-        let value = self.output_json().ok_or_else(|| {
-            Error::invalid_argument("the response holds no JSON output")
-        })?;
+        let value = self
+            .output_json()
+            .ok_or_else(|| Error::invalid_argument("the response holds no JSON output"))?;
         crate::types::from_value(value)
     }
 
     /// The whole conversation: the last request's messages and the final message, to
     /// continue the conversation in a later call.
     pub fn messages(&self) -> Vec<Message> {
-        let mut out: Vec<Message> =
-            self.request.as_ref().map(|r| r.messages.clone()).unwrap_or_default();
+        let mut out: Vec<Message> = self
+            .request
+            .as_ref()
+            .map(|r| r.messages.clone())
+            .unwrap_or_default();
         if let Some(m) = &self.message {
             out.push(m.clone());
         }
@@ -202,12 +287,20 @@ pub struct GenerateResponseChunk {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     /// Index of the message this chunk belongs to, counted across the whole loop.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::count"
+    )]
     pub index: Option<u32>,
     /// The new parts.
     pub content: Vec<Part>,
     /// Provider-specific data.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_value")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_value"
+    )]
     pub custom: Option<Value>,
     /// True when the chunk holds all content so far rather than a delta.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -217,7 +310,10 @@ pub struct GenerateResponseChunk {
 impl GenerateResponseChunk {
     /// A chunk with parts.
     pub fn new(content: Vec<Part>) -> Self {
-        GenerateResponseChunk { content, ..Default::default() }
+        GenerateResponseChunk {
+            content,
+            ..Default::default()
+        }
     }
 
     /// A chunk with one text part.

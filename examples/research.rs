@@ -1,0 +1,66 @@
+//! The seed's program: a tool, a flow, a generate call with tools, and a streaming call.
+//!
+//! `cargo run --example research` talks to Gemini when `GEMINI_API_KEY` (or
+//! `GOOGLE_API_KEY`) is set, and otherwise to a local Gemini-compatible server started
+//! in this process; it prints which one it used.
+
+use genkit::googleai::GoogleAi;
+use genkit::prelude::*;
+
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct SearchInput {
+    query: String,
+}
+
+/// Search the web for a query.
+#[genkit::tool]
+async fn web_search(input: SearchInput) -> Result<String> {
+    Ok(format!("Results for: {}", input.query))
+}
+
+#[genkit::flow]
+async fn research_flow(ai: &Genkit, input: SearchInput) -> Result<String> {
+    let response = ai
+        .generate()
+        .prompt(format!("Research: {}", input.query))
+        .tools([web_search])
+        .await?;
+    Ok(response.text())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let (googleai, backend) = GoogleAi::from_env_or_local().await?;
+    eprintln!("using {backend}");
+    let ai = Genkit::builder()
+        .plugin(googleai)
+        .model("googleai/gemini-2.0-flash")
+        .build()
+        .await?;
+
+    // The generate loop: the model calls web_search, gets its result, answers.
+    let response = ai
+        .generate()
+        .prompt("What's the latest on Gemini 2.5 Pro?")
+        .tools([web_search])
+        .await?;
+    println!("{}", response.text());
+
+    // Streaming: chunks as they arrive, then the final response.
+    let mut stream = ai.generate().prompt("Summarize it.").stream();
+    while let Some(chunk) = stream.next().await {
+        print!("{}", chunk?.text());
+    }
+    println!();
+
+    // A flow is an ordinary async fn: call it directly (it is traced as a flow).
+    let report = research_flow(
+        &ai,
+        SearchInput {
+            query: "Rust".into(),
+        },
+    )
+    .await?;
+    println!("{report}");
+    Ok(())
+}

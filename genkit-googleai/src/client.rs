@@ -1,0 +1,279 @@
+//! The HTTP side: one `reqwest::Client` per plugin, the key in `x-goog-api-key`,
+//! timeouts, and error mapping. Streams are read through [`EventStream`].
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use genkit_core::{Error, Result, Status};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error;
+use crate::server::LocalGemini;
+use crate::sse::{SseError, SseParser};
+use crate::wire;
+
+/// The API key. Its `Debug` never shows it.
+#[derive(Clone)]
+pub(crate) struct ApiKey(pub(crate) String);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+/// What every model and embedder of one plugin instance shares.
+pub(crate) struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    api_version: String,
+    key: ApiKey,
+    timeout: Duration,
+    /// Keeps an in-process local server alive as long as the models that use it.
+    _local: Option<Arc<LocalGemini>>,
+}
+
+impl Client {
+    pub(crate) fn new(
+        base_url: &str,
+        api_version: &str,
+        key: ApiKey,
+        timeout: Duration,
+        local: Option<Arc<LocalGemini>>,
+    ) -> Result<Client> {
+        let mut headers = HeaderMap::new();
+        let mut value = HeaderValue::from_str(&key.0).map_err(|_| {
+            Error::invalid_argument(
+                "the Gemini API key contains characters that cannot go in an HTTP header",
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert("x-goog-api-key", value);
+        headers.insert(
+            "x-goog-api-client",
+            HeaderValue::from_static(concat!("genkit-rust/", env!("CARGO_PKG_VERSION"))),
+        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(timeout.min(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            api_version: api_version.to_string(),
+            key,
+            timeout,
+            _local: local,
+        })
+    }
+
+    fn url(&self, model: &str, method: &str) -> String {
+        let mut url = format!(
+            "{}/{}/models/{}:{}",
+            self.base_url, self.api_version, model, method
+        );
+        if method == "streamGenerateContent" {
+            url.push_str("?alt=sse");
+        }
+        url
+    }
+
+    fn key(&self) -> &str {
+        &self.key.0
+    }
+
+    /// Sends a POST and waits for the status line and headers; non-2xx answers become
+    /// errors here.
+    async fn send<T: Serialize + ?Sized>(
+        &self,
+        model: &str,
+        method: &str,
+        body: &T,
+    ) -> Result<reqwest::Response> {
+        let what = format!("{method} {model}");
+        let bytes = serde_json::to_vec(body)?;
+        let fut = self.http.post(self.url(model, method)).body(bytes).send();
+        let resp = match tokio::time::timeout(self.timeout, fut).await {
+            Err(_) => return Err(error::timeout(&what, self.timeout)),
+            Ok(Err(e)) => return Err(error::from_transport(&e, &what, self.key())),
+            Ok(Ok(r)) => r,
+        };
+        let code = resp.status().as_u16();
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = match tokio::time::timeout(self.timeout, resp.bytes()).await {
+            Ok(Ok(b)) => b,
+            _ => Bytes::new(),
+        };
+        Err(error::from_http(
+            code,
+            retry_after.as_deref(),
+            &body,
+            self.key(),
+        ))
+    }
+
+    /// POSTs and parses a JSON answer, all within the timeout.
+    async fn call<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        model: &str,
+        method: &str,
+        body: &T,
+    ) -> Result<R> {
+        let what = format!("{method} {model}");
+        let fut = async {
+            let resp = self.send(model, method, body).await?;
+            resp.bytes()
+                .await
+                .map_err(|e| error::from_transport(&e, &what, self.key()))
+        };
+        let bytes = tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| error::timeout(&what, self.timeout))??;
+        serde_json::from_slice(&bytes).map_err(|e| error::malformed(&what, &e, self.key()))
+    }
+
+    /// `models/{model}:generateContent`.
+    pub(crate) async fn generate(
+        &self,
+        model: &str,
+        body: &wire::GenerateContentRequest,
+    ) -> Result<wire::GenerateContentResponse> {
+        self.call(model, "generateContent", body).await
+    }
+
+    /// `models/{model}:streamGenerateContent?alt=sse`.
+    pub(crate) async fn stream(
+        &self,
+        model: &str,
+        body: &wire::GenerateContentRequest,
+    ) -> Result<EventStream> {
+        let resp = self.send(model, "streamGenerateContent", body).await?;
+        Ok(EventStream {
+            body: resp.bytes_stream().boxed(),
+            parser: SseParser::new(),
+            ready: VecDeque::new(),
+            done: false,
+            timeout: self.timeout,
+            key: self.key.clone(),
+            what: format!("streamGenerateContent {model}"),
+        })
+    }
+
+    /// `models/{model}:embedContent`.
+    pub(crate) async fn embed(
+        &self,
+        model: &str,
+        body: &wire::EmbedContentRequest,
+    ) -> Result<wire::EmbedContentResponse> {
+        self.call(model, "embedContent", body).await
+    }
+
+    /// `models/{model}:batchEmbedContents`.
+    pub(crate) async fn batch_embed(
+        &self,
+        model: &str,
+        body: &wire::BatchEmbedContentsRequest,
+    ) -> Result<wire::BatchEmbedContentsResponse> {
+        self.call(model, "batchEmbedContents", body).await
+    }
+}
+
+/// The events of one `streamGenerateContent` answer, parsed as they arrive.
+pub(crate) struct EventStream {
+    body: BoxStream<'static, reqwest::Result<Bytes>>,
+    parser: SseParser,
+    ready: VecDeque<String>,
+    done: bool,
+    timeout: Duration,
+    key: ApiKey,
+    what: String,
+}
+
+impl EventStream {
+    /// The next event; `None` at the clean end of the stream. Waiting longer than the
+    /// timeout for the next bytes is DEADLINE_EXCEEDED; a connection that breaks off,
+    /// or ends inside an event, is UNAVAILABLE.
+    pub(crate) async fn next(&mut self) -> Option<Result<wire::GenerateContentResponse>> {
+        loop {
+            if let Some(data) = self.ready.pop_front() {
+                return Some(self.parse(&data));
+            }
+            if self.done {
+                return None;
+            }
+            match tokio::time::timeout(self.timeout, self.body.next()).await {
+                Err(_) => {
+                    self.done = true;
+                    return Some(Err(error::timeout(&self.what, self.timeout)));
+                }
+                Ok(Some(Ok(bytes))) => match self.parser.push(&bytes) {
+                    Ok(events) => self.ready.extend(events.into_iter().map(|e| e.data)),
+                    Err(e) => return Some(Err(self.sse_error(e))),
+                },
+                Ok(Some(Err(e))) => {
+                    self.done = true;
+                    let err = error::from_transport(&e, &self.what, &self.key.0);
+                    return Some(Err(Error::new(
+                        Status::Unavailable,
+                        format!("the Gemini stream broke off: {}", err.message()),
+                    )));
+                }
+                Ok(None) => {
+                    self.done = true;
+                    if let Err(e) = self.parser.finish() {
+                        return Some(Err(self.sse_error(e)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        self.done = true;
+        self.ready.clear();
+    }
+
+    fn sse_error(&mut self, e: SseError) -> Error {
+        self.done = true;
+        self.ready.clear();
+        let status = match e {
+            SseError::Incomplete => Status::Unavailable,
+            _ => Status::Internal,
+        };
+        Error::new(status, format!("{}: {e}", self.what))
+    }
+
+    fn parse(&mut self, data: &str) -> Result<wire::GenerateContentResponse> {
+        let v: Value = match serde_json::from_str(data) {
+            Ok(v) => v,
+            Err(e) => {
+                self.stop();
+                return Err(error::malformed(&self.what, &e, &self.key.0));
+            }
+        };
+        if let Some(err) = v.get("error") {
+            self.stop();
+            return Err(error::from_stream_error(err, &self.key.0));
+        }
+        serde_json::from_value(v).map_err(|e| {
+            self.stop();
+            error::malformed(&self.what, &e, &self.key.0)
+        })
+    }
+}

@@ -1,0 +1,66 @@
+//! The `googleai/{name}` model actions.
+
+use std::sync::Arc;
+
+use genkit_core::{
+    Error, GenerateRequest, GenerateResponse, GenerateResponseChunk, ModelAction, ModelContext,
+    ModelInfo, ModelSupports, Result,
+};
+
+use crate::client::Client;
+use crate::translate::{Aggregator, from_gemini, to_gemini};
+
+/// What every Gemini model supports here: multi-turn, media, tools (with tool choice),
+/// system instructions, JSON output, constrained output when no tools are declared
+/// (Gemini refuses a JSON response type together with function calling).
+pub fn gemini_supports() -> ModelSupports {
+    let mut s = ModelSupports::full();
+    s.constrained = Some("no-tools".into());
+    s
+}
+
+/// The model info of `googleai/{name}`.
+pub fn gemini_info(name: &str) -> ModelInfo {
+    ModelInfo::new(format!("Google AI - {name}"), gemini_supports())
+}
+
+pub(crate) fn model_action(name: &str, client: Arc<Client>) -> ModelAction {
+    let version: Arc<str> = Arc::from(name);
+    ModelAction::new(
+        format!("googleai/{name}"),
+        gemini_info(name),
+        move |req, cx| {
+            let client = client.clone();
+            let version = version.clone();
+            async move { generate(&client, &version, &req, &cx).await }
+        },
+    )
+}
+
+async fn generate(
+    client: &Client,
+    name: &str,
+    req: &GenerateRequest,
+    cx: &ModelContext,
+) -> Result<GenerateResponse> {
+    let translated = to_gemini(req)?;
+    let model = translated.version.as_deref().unwrap_or(name);
+    if !cx.is_streaming() {
+        let resp = client.generate(model, &translated.body).await?;
+        return from_gemini(&resp);
+    }
+    let mut events = client.stream(model, &translated.body).await?;
+    let mut agg = Aggregator::new(true);
+    while let Some(event) = events.next().await {
+        let parts = agg.push(&event?)?;
+        if !parts.is_empty() {
+            cx.send_chunk(GenerateResponseChunk::new(parts)).await;
+        }
+    }
+    if !agg.finished() && !agg.blocked() {
+        return Err(Error::unavailable(
+            "the Gemini stream ended before its final event (no finishReason)",
+        ));
+    }
+    agg.finish()
+}

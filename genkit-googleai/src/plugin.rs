@@ -1,0 +1,266 @@
+//! [`GoogleAi`]: the plugin value, its settings, and where it gets its key.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use genkit_core::{Error, Plugin, Registry, Result, Status};
+
+use crate::client::{ApiKey, Client};
+use crate::server::LocalGemini;
+use crate::{embedder, model};
+
+/// Google's endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
+/// The API version in every path.
+pub const DEFAULT_API_VERSION: &str = "v1beta";
+/// The environment variables the key is read from, in order (as Genkit's plugin reads them).
+pub const KEY_VARS: [&str; 3] = ["GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_API_KEY"];
+/// The environment variable that overrides the base URL (as Google's SDKs read it).
+pub const BASE_URL_VAR: &str = "GOOGLE_GEMINI_BASE_URL";
+/// Models registered by default (as `googleai/{name}`).
+pub const DEFAULT_MODELS: [&str; 3] = ["gemini-2.0-flash", "gemini-2.5-flash", "gemini-2.5-pro"];
+/// Embedders registered by default (as `googleai/{name}`).
+pub const DEFAULT_EMBEDDERS: [&str; 2] = ["text-embedding-004", "gemini-embedding-001"];
+/// The default request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The key the plugin sends to an in-process local server (which accepts any key).
+const LOCAL_KEY: &str = "local-gemini";
+
+/// The Gemini plugin: registers `googleai/{model}` models and `googleai/{embedder}`
+/// embedders that call the Gemini REST API.
+///
+/// ```no_run
+/// # async fn demo() -> genkit_core::Result<()> {
+/// use genkit_googleai::GoogleAi;
+/// let ai = genkit_core::Genkit::builder()
+///     .plugin(GoogleAi::from_env()?)
+///     .model("googleai/gemini-2.0-flash")
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+///
+/// Its `Debug` output never shows the key.
+#[derive(Clone)]
+pub struct GoogleAi {
+    key: ApiKey,
+    base_url: String,
+    api_version: String,
+    models: Vec<String>,
+    embedders: Vec<String>,
+    timeout: Duration,
+    local: Option<Arc<LocalGemini>>,
+}
+
+impl fmt::Debug for GoogleAi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GoogleAi")
+            .field("key", &self.key)
+            .field("base_url", &self.base_url)
+            .field("models", &self.models)
+            .field("embedders", &self.embedders)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Which Gemini [`GoogleAi::from_env_or_local`] chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The Gemini API (or the endpoint of `GOOGLE_GEMINI_BASE_URL`), with a key.
+    Gemini {
+        /// Where requests go.
+        base_url: String,
+        /// The environment variable the key came from.
+        key_var: &'static str,
+    },
+    /// The in-process [`LocalGemini`] server, because no key was set.
+    Local {
+        /// Where requests go (`http://127.0.0.1:{port}`).
+        base_url: String,
+    },
+}
+
+impl Backend {
+    /// True for the local server.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Backend::Local { .. })
+    }
+
+    /// Where requests go.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Backend::Gemini { base_url, .. } | Backend::Local { base_url } => base_url,
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Backend::Gemini { base_url, key_var } => {
+                write!(f, "Gemini API at {base_url} (key from {key_var})")
+            }
+            Backend::Local { base_url } => write!(
+                f,
+                "local Gemini-compatible server at {base_url} (none of {} is set)",
+                KEY_VARS.join(", ")
+            ),
+        }
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn key_from_env() -> Option<(&'static str, String)> {
+    KEY_VARS
+        .iter()
+        .find_map(|v| env_nonempty(v).map(|k| (*v, k)))
+}
+
+impl GoogleAi {
+    /// A plugin with this key. The base URL is `GOOGLE_GEMINI_BASE_URL` when set, else
+    /// Google's.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        GoogleAi {
+            key: ApiKey(api_key.into()),
+            base_url: env_nonempty(BASE_URL_VAR).unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+            api_version: DEFAULT_API_VERSION.to_string(),
+            models: DEFAULT_MODELS.iter().map(|s| s.to_string()).collect(),
+            embedders: DEFAULT_EMBEDDERS.iter().map(|s| s.to_string()).collect(),
+            timeout: DEFAULT_TIMEOUT,
+            local: None,
+        }
+    }
+
+    /// A plugin with the key of `GEMINI_API_KEY`, else `GOOGLE_API_KEY`, else
+    /// `GOOGLE_GENAI_API_KEY`; FAILED_PRECONDITION naming them when none is set.
+    pub fn from_env() -> Result<Self> {
+        let (_, key) = key_from_env().ok_or_else(missing_key)?;
+        Ok(GoogleAi::new(key))
+    }
+
+    /// The key from the environment when one is set (as [`from_env`](Self::from_env));
+    /// otherwise starts a [`LocalGemini`] server in this process and points the plugin
+    /// at it. Both paths build the same plugin; only the base URL differs. The
+    /// [`Backend`] says which was chosen (print it). The local server lives as long as
+    /// the plugin's models.
+    pub async fn from_env_or_local() -> Result<(Self, Backend)> {
+        if let Some((key_var, key)) = key_from_env() {
+            let ai = GoogleAi::new(key);
+            let backend = Backend::Gemini {
+                base_url: ai.base_url.clone(),
+                key_var,
+            };
+            return Ok((ai, backend));
+        }
+        let server = LocalGemini::start().await.map_err(|e| {
+            Error::unavailable(format!("cannot start the local Gemini server: {e}"))
+        })?;
+        let base_url = server.base_url();
+        let mut ai = GoogleAi::new(LOCAL_KEY).with_base_url(&base_url);
+        ai.local = Some(Arc::new(server));
+        Ok((ai, Backend::Local { base_url }))
+    }
+
+    /// Sends requests to another Gemini-compatible endpoint (scheme, host, port).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// Uses another API version than `v1beta`.
+    pub fn with_api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// Also registers `googleai/{name}` (a `googleai/` prefix is accepted).
+    pub fn with_model(mut self, name: impl Into<String>) -> Self {
+        let name = short_name(name.into());
+        if !self.models.contains(&name) {
+            self.models.push(name);
+        }
+        self
+    }
+
+    /// Also registers the embedder `googleai/{name}`.
+    pub fn with_embedder(mut self, name: impl Into<String>) -> Self {
+        let name = short_name(name.into());
+        if !self.embedders.contains(&name) {
+            self.embedders.push(name);
+        }
+        self
+    }
+
+    /// How long a request may take (for a stream: to start, and between two pieces).
+    /// Default: 300 s.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The names (without `googleai/`) of the models it registers.
+    pub fn models(&self) -> &[String] {
+        &self.models
+    }
+
+    /// The in-process local server, when [`from_env_or_local`](Self::from_env_or_local)
+    /// started one.
+    pub fn local_server(&self) -> Option<&LocalGemini> {
+        self.local.as_deref()
+    }
+}
+
+fn short_name(name: String) -> String {
+    match name.strip_prefix("googleai/") {
+        Some(s) => s.to_string(),
+        None => name,
+    }
+}
+
+fn missing_key() -> Error {
+    Error::new(
+        Status::FailedPrecondition,
+        format!(
+            "no Gemini API key: set {} (or pass the key to GoogleAi::new)",
+            KEY_VARS.join(", ")
+        ),
+    )
+}
+
+impl Plugin for GoogleAi {
+    fn name(&self) -> &str {
+        "googleai"
+    }
+
+    fn init(&self, registry: &Registry) -> Result<()> {
+        let client = Arc::new(Client::new(
+            &self.base_url,
+            &self.api_version,
+            self.key.clone(),
+            self.timeout,
+            self.local.clone(),
+        )?);
+        for m in &self.models {
+            registry.register_model(Arc::new(model::model_action(m, client.clone())))?;
+        }
+        for e in &self.embedders {
+            registry.register_action(Arc::new(embedder::embedder_action(e, client.clone())))?;
+        }
+        Ok(())
+    }
+}

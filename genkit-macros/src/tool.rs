@@ -1,0 +1,165 @@
+//! Expansion of `#[genkit::tool]`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::ext::IdentExt;
+
+use crate::attr::{Args, Kind};
+use crate::check::{self, Ctxt, Pass};
+use crate::item::RawFn;
+
+/// Expands `#[genkit::tool]`; on error, the errors and the user's item unchanged.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    try_expand(args, item.clone()).unwrap_or_else(|e| crate::with_item(e, item))
+}
+
+fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut cx = Ctxt::default();
+    let args = Args::parse(&mut cx, Kind::Tool, args);
+    let f = match RawFn::parse_item(Kind::Tool, item) {
+        Ok(f) => f,
+        Err(e) => {
+            cx.syn_error(e);
+            return Err(cx.check().err().unwrap_or_else(|| unreachable_error()));
+        }
+    };
+    let sig = check::tool(&mut cx, &f.sig);
+    cx.check()?;
+    let Some(sig) = sig else {
+        return Err(unreachable_error());
+    };
+    Ok(generate(&args, &f, &sig))
+}
+
+/// Never reached: a `None` signature always comes with an error.
+fn unreachable_error() -> syn::Error {
+    syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "`#[genkit::tool]`: invalid signature",
+    )
+}
+
+fn generate(args: &Args, f: &RawFn, sig: &check::ToolSig) -> TokenStream {
+    let krate = crate::crate_path(args);
+    let p = quote!(__genkit_private);
+    let ident = &f.sig.ident;
+    let vis = &f.vis;
+    let impl_ident = format_ident!("__genkit_tool_{}_impl", ident.unraw());
+    let name = args
+        .name
+        .as_ref()
+        .map_or_else(|| ident.unraw().to_string(), |n| n.value());
+    let description = args
+        .description
+        .as_ref()
+        .map_or_else(|| f.doc_text(), |d| d.value());
+    let input_ty = &sig.input.ty;
+    let ret_ty = &sig.ret;
+    let out_ty = crate::ok_type_tokens(&p, ret_ty);
+    let cfgs: Vec<_> = f.cfgs().collect();
+    let docs: Vec<_> = f.docs().collect();
+    let impl_fn = f.impl_fn(&impl_ident);
+
+    // How the user's function receives the context, in the action and in a direct call.
+    let (action_ctx, call_param, call_ty) = match sig.ctx {
+        None => (quote!(), quote!(), quote!()),
+        Some(Pass::ByValue) => (
+            quote!(, __genkit_ctx),
+            quote!(, __genkit_ctx: #p::ToolContext),
+            quote!(, #p::ToolContext),
+        ),
+        Some(Pass::ByRef) => (
+            quote!(, &__genkit_ctx),
+            quote!(, __genkit_ctx: #p::ToolContext),
+            quote!(, #p::ToolContext),
+        ),
+    };
+    let action_doc = format!(" The `/tool/{name}` action (schemas derived once, on first use).");
+
+    quote! {
+        #impl_fn
+
+        #(#cfgs)*
+        #(#docs)*
+        #[allow(non_camel_case_types, dead_code)]
+        #[derive(Clone, Copy)]
+        #vis struct #ident;
+
+        #(#cfgs)*
+        const _: () = {
+            use #krate::__private as __genkit_private;
+
+            type __GenkitCall = fn(#input_ty #call_ty)
+                -> #p::BoxFuture<'static, #p::Result<#out_ty, #p::Error>>;
+
+            struct __GenkitFns {
+                build: fn() -> #p::Arc<#p::ToolAction>,
+                call: __GenkitCall,
+            }
+
+            // Both closures are in one body, so a type error is reported once.
+            static __GENKIT_FNS: __GenkitFns = __GenkitFns {
+                build: || {
+                    #p::tool_action::<#input_ty, #ret_ty, #out_ty, _, _>(
+                        #name,
+                        #description,
+                        |__genkit_input, __genkit_ctx: #p::ToolContext| async move {
+                            let _ = &__genkit_ctx;
+                            #impl_ident(__genkit_input #action_ctx).await
+                        },
+                    )
+                },
+                // A direct call: the user's function in the tool's trace span.
+                call: |__genkit_input #call_param| {
+                    #p::Box::pin(async move {
+                        let __genkit_slot = #p::InputSlot::new(__genkit_input);
+                        // Records the input only if it is `Serialize` (autoref dispatch).
+                        let __genkit_ms = #p::MaybeSerialize(&__genkit_slot);
+                        let __genkit_ms = &__genkit_ms;
+                        let __genkit_trace = {
+                            use #p::{ViaNothing as _, ViaSerialize as _};
+                            __genkit_ms.__genkit_trace_input()
+                        };
+                        #ident::action()
+                            .call_typed::<#out_ty, _>(__genkit_trace, async {
+                                let __genkit_input = __genkit_slot.take()?;
+                                #p::ActionResult::into_result(
+                                    #impl_ident(__genkit_input #action_ctx).await,
+                                )
+                            })
+                            .await
+                    })
+                },
+            };
+
+            impl #ident {
+                #[doc = #action_doc]
+                pub fn action() -> &'static #p::Arc<#p::ToolAction> {
+                    static __GENKIT_ACTION: #p::OnceLock<#p::Arc<#p::ToolAction>> =
+                        #p::OnceLock::new();
+                    __GENKIT_ACTION.get_or_init(__GENKIT_FNS.build)
+                }
+            }
+
+            impl #p::IntoTool for #ident {
+                fn into_tool(self) -> #p::ToolSpec {
+                    #p::ToolSpec::Action(#p::Arc::clone(#ident::action()))
+                }
+            }
+
+            impl #p::Deref for #ident {
+                type Target = __GenkitCall;
+                fn deref(&self) -> &__GenkitCall {
+                    &__GENKIT_FNS.call
+                }
+            }
+
+            fn __genkit_register() -> #p::Arc<#p::ToolAction> {
+                #p::Arc::clone(#ident::action())
+            }
+            #p::inventory::submit! {
+                #p::Registration::Tool(__genkit_register)
+            }
+        };
+    }
+}

@@ -1,0 +1,8 @@
+use genkit::prelude::*;
+
+#[genkit::flow(nam = "research")]
+async fn research(input: String) -> Result<String> {
+    Ok(input)
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use genkit::prelude::*;
+
+#[genkit::tool]
+async fn shout(input: &str) -> Result<String> {
+    Ok(input.to_uppercase())
+}
+
+fn main() {}

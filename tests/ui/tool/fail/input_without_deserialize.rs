@@ -1,0 +1,13 @@
+use genkit::prelude::*;
+
+#[derive(JsonSchema)]
+struct SearchInput {
+    query: String,
+}
+
+#[genkit::tool]
+async fn web_search(input: SearchInput) -> Result<String> {
+    Ok(input.query)
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[genkit::tool]
+struct WebSearch;
+
+fn main() {}

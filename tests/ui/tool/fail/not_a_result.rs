@@ -1,0 +1,8 @@
+use genkit::prelude::*;
+
+#[genkit::tool]
+async fn shout(input: String) -> String {
+    input.to_uppercase()
+}
+
+fn main() {}
