@@ -31,6 +31,18 @@ pub mod prelude {
 #[cfg(feature = "googleai")]
 pub use genkit_googleai as googleai;
 
+/// Middleware for `use_`: `genkit::middleware::Retry`, …
+#[cfg(feature = "middleware")]
+pub use genkit_middleware as middleware;
+
+/// Serving flows and agents on axum: `genkit::axum::flow(research_flow)`.
+#[cfg(feature = "axum")]
+pub use genkit_axum as axum;
+
+/// Durable session stores for agents.
+#[cfg(feature = "store")]
+pub use genkit_store as store;
+
 #[doc(hidden)]
 pub mod __private {
     pub use genkit_core::__private::*;

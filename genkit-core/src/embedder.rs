@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::action::{Action, ActionDesc, ActionKind, RunOptions};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::genkit::Genkit;
 use crate::trace::{SpanMeta, in_span};
 use crate::types::{DocumentData, Metadata, Part, from_value};
@@ -259,16 +259,7 @@ impl Genkit {
         embedder: &str,
         request: EmbedRequest,
     ) -> Result<EmbedResponse> {
-        let key = format!("/{}/{}", ActionKind::Embedder.as_str(), embedder);
-        let action = self
-            .registry()
-            .lookup(&key)
-            .ok_or_else(|| Error::not_found(format!("Embedder '{embedder}' not found")))?;
-        let input = serde_json::to_value(&request)?;
-        let out = action
-            .run_json(self.clone(), input, RunOptions::default())
-            .await?;
-        from_value(out)
+        self.registry().embedder(embedder)?.embed(request).await
     }
 }
 
@@ -315,7 +306,7 @@ mod tests {
             },
         );
         assert_eq!(e.info().dimensions, Some(1));
-        ai.registry().register_action(Arc::new(e)).unwrap();
+        ai.registry().register_embedder(Arc::new(e)).unwrap();
         let out = ai.embed("test/len", ["ab", "abcd"]).await.unwrap();
         assert_eq!(
             out.iter().map(|e| e.embedding[0]).collect::<Vec<_>>(),

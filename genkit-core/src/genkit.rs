@@ -31,6 +31,36 @@ struct Inner {
     registry: Registry,
     default_model: Option<String>,
     middleware: Vec<MiddlewareRef>,
+    /// The dev-mode reflection runtime (`GENKIT_ENV=dev` only).
+    dev: std::sync::OnceLock<crate::reflection::DevRuntime>,
+}
+
+impl Drop for Inner {
+    /// In dev mode, the user's last handle going away keeps the program serving the
+    /// Genkit CLI (same registry) until it is stopped. Otherwise nothing happens.
+    fn drop(&mut self) {
+        if let Some(dev) = self.dev.take() {
+            let revived = Genkit {
+                inner: Arc::new(Inner {
+                    registry: std::mem::take(&mut self.registry),
+                    default_model: self.default_model.take(),
+                    middleware: std::mem::take(&mut self.middleware),
+                    dev: std::sync::OnceLock::new(),
+                }),
+            };
+            dev.keep_alive(revived);
+        }
+    }
+}
+
+/// A weak handle on a [`Genkit`] (the dev-mode reflection server holds one).
+#[derive(Clone)]
+pub(crate) struct WeakGenkit(std::sync::Weak<Inner>);
+
+impl WeakGenkit {
+    pub(crate) fn upgrade(&self) -> Option<Genkit> {
+        self.0.upgrade().map(|inner| Genkit { inner })
+    }
 }
 
 /// A Genkit instance: the registry of every model, tool and flow, a default model and
@@ -109,13 +139,21 @@ impl GenkitBuilder {
             registry.register_submitted()?;
         }
         registry.register_action(Arc::new(crate::generate::GenerateUtil::new()))?;
-        Ok(Genkit {
+        let ai = Genkit {
             inner: Arc::new(Inner {
                 registry,
                 default_model: self.default_model,
                 middleware: self.middleware,
+                dev: std::sync::OnceLock::new(),
             }),
-        })
+        };
+        // `genkit start` sets GENKIT_ENV=dev; otherwise this is one env lookup.
+        if crate::reflection::is_dev()
+            && let Some(dev) = crate::reflection::start_dev(&ai).await
+        {
+            let _ = ai.inner.dev.set(dev);
+        }
+        Ok(ai)
     }
 }
 
@@ -128,6 +166,10 @@ impl Genkit {
             middleware: Vec::new(),
             submitted: true,
         }
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakGenkit {
+        WeakGenkit(Arc::downgrade(&self.inner))
     }
 
     /// The registry.

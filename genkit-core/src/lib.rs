@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod agent;
 pub mod embedder;
 pub mod error;
 pub mod flow;
@@ -12,8 +13,10 @@ pub mod generate;
 pub mod genkit;
 pub mod middleware;
 pub mod model;
+pub mod reflection;
 pub mod registry;
 pub mod schema;
+pub mod telemetry;
 pub mod tool;
 pub mod trace;
 pub mod types;
@@ -23,7 +26,10 @@ pub use error::{Error, Result, Status};
 pub use flow::{FlowAction, FlowContext, FlowRef};
 pub use generate::{GenerateBuilder, GenerateStream};
 pub use genkit::{Genkit, GenkitBuilder, Plugin};
-pub use middleware::{Middleware, MiddlewareFactory, MiddlewareRef, ModelNext, ToolCall, ToolNext};
+pub use middleware::{
+    Middleware, MiddlewareFactory, MiddlewareFn, MiddlewareRef, ModelNext, ToolCall, ToolNext,
+    middleware_fn,
+};
 pub use model::{ChunkSender, ModelAction, ModelContext, ModelInfo, ModelRef, ModelSupports};
 pub use registry::Registry;
 pub use tool::{IntoTool, IntoTools, ToolAction, ToolContext, ToolRef, ToolSpec};
@@ -123,6 +129,37 @@ pub mod __private {
         fn into_result(self) -> Result<T, Error> {
             self.map_err(Into::into)
         }
+    }
+
+    /// `r` with its error converted; `R` and `O` are explicit so a type error points at
+    /// the return type the user wrote (and is reported once).
+    pub fn into_result<R: ActionResult<Ok = O>, O>(r: R) -> Result<O, Error> {
+        r.into_result()
+    }
+
+    /// A direct call of a `#[genkit::tool]`, in the tool's span ([`ToolAction::call_typed`]).
+    /// Returns a boxed future so `O`'s bound is checked once, where `O` is named.
+    pub fn call_tool<'a, O: ActionOutput, Fut>(
+        action: &'a ToolAction,
+        input: Option<&'a (dyn ErasedSerialize + Sync)>,
+        fut: Fut,
+    ) -> BoxFuture<'a, Result<O, Error>>
+    where
+        Fut: std::future::Future<Output = Result<O, Error>> + Send + 'a,
+    {
+        Box::pin(action.call_typed(input, fut))
+    }
+
+    /// A direct call of a `#[genkit::flow]`, in the flow's span ([`FlowAction::run_typed`]).
+    pub fn run_flow<'a, O: ActionOutput, Fut>(
+        action: &'a FlowAction,
+        input: Option<&'a (dyn ErasedSerialize + Sync)>,
+        fut: Fut,
+    ) -> BoxFuture<'a, Result<O, Error>>
+    where
+        Fut: std::future::Future<Output = Result<O, Error>> + Send + 'a,
+    {
+        Box::pin(action.run_typed(input, fut))
     }
 
     /// Builds the action of a `#[genkit::tool]`: `f` is the user's function. `O` is

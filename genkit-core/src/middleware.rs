@@ -47,6 +47,80 @@ pub trait Middleware: Send + Sync + 'static {
 /// A shared middleware.
 pub type MiddlewareRef = Arc<dyn Middleware>;
 
+impl ModelContext {
+    /// True once a chunk of the current model turn has been sent to the caller.
+    ///
+    /// A middleware that calls `next` again (retry, fallback) checks it first: once
+    /// the caller has seen a chunk, a second attempt would stream duplicate or
+    /// contradicting chunks. Always false when the caller does not stream.
+    pub fn chunk_sent(&self) -> bool {
+        self.chunks.as_ref().is_some_and(|c| c.emitted())
+    }
+}
+
+/// A middleware from a closure over the model hook: `middleware_fn(name, |request,
+/// cx, next| Box::pin(async move { … next.run(request, cx).await … }))`.
+///
+/// ```
+/// use genkit_core::middleware::middleware_fn;
+///
+/// // Logs how many messages each model call carries.
+/// let log = middleware_fn("log", |request, cx, next| {
+///     Box::pin(async move {
+///         let n = request.messages.len();
+///         let response = next.run(request, cx).await;
+///         eprintln!("model call with {n} messages: ok={}", response.is_ok());
+///         response
+///     })
+/// });
+/// # let _ = log;
+/// // ai.generate().prompt("hi").use_(log).await?;
+/// ```
+pub fn middleware_fn<F>(name: &'static str, f: F) -> MiddlewareFn<F>
+where
+    F: for<'a> Fn(
+            Arc<GenerateRequest>,
+            ModelContext,
+            ModelNext<'a>,
+        ) -> BoxFuture<'a, Result<GenerateResponse>>
+        + Send
+        + Sync
+        + 'static,
+{
+    MiddlewareFn { name, f }
+}
+
+/// A middleware made by [`middleware_fn`].
+pub struct MiddlewareFn<F> {
+    name: &'static str,
+    f: F,
+}
+
+impl<F> Middleware for MiddlewareFn<F>
+where
+    F: for<'a> Fn(
+            Arc<GenerateRequest>,
+            ModelContext,
+            ModelNext<'a>,
+        ) -> BoxFuture<'a, Result<GenerateResponse>>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn model<'a>(
+        &'a self,
+        request: Arc<GenerateRequest>,
+        cx: ModelContext,
+        next: ModelNext<'a>,
+    ) -> BoxFuture<'a, Result<GenerateResponse>> {
+        (self.f)(request, cx, next)
+    }
+}
+
 /// The rest of the chain below a middleware's model hook.
 #[derive(Clone, Copy)]
 pub struct ModelNext<'a> {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::action::{ActionKind, ActionRef};
+use crate::embedder::EmbedderRef;
 use crate::error::{Error, Result, Status};
 use crate::flow::FlowRef;
 use crate::middleware::MiddlewareFactory;
@@ -15,6 +16,7 @@ enum Entry {
     Model(ModelRef),
     Tool(ToolRef),
     Flow(FlowRef),
+    Embedder(EmbedderRef),
     Other(ActionRef),
 }
 
@@ -24,6 +26,7 @@ impl Entry {
             Entry::Model(m) => m.clone(),
             Entry::Tool(t) => t.clone(),
             Entry::Flow(f) => f.clone(),
+            Entry::Embedder(e) => e.clone(),
             Entry::Other(a) => a.clone(),
         }
     }
@@ -71,6 +74,20 @@ impl Registry {
     pub fn register_flow(&self, flow: FlowRef) -> Result<()> {
         let name = flow.name().to_string();
         self.insert(ActionKind::Flow, &name, Entry::Flow(flow))
+    }
+
+    /// Registers an embedder.
+    pub fn register_embedder(&self, embedder: EmbedderRef) -> Result<()> {
+        let name = embedder.name().to_string();
+        self.insert(ActionKind::Embedder, &name, Entry::Embedder(embedder))
+    }
+
+    /// The embedder `name`; NOT_FOUND `Embedder 'x' not found`.
+    pub fn embedder(&self, name: &str) -> Result<EmbedderRef> {
+        match self.get(ActionKind::Embedder, name) {
+            Some(Entry::Embedder(e)) => Ok(e),
+            _ => Err(Error::not_found(format!("Embedder '{name}' not found"))),
+        }
     }
 
     /// Registers any other action (embedder, agent, util, …).

@@ -159,8 +159,12 @@ impl ToolAction {
             subtype: Some("tool"),
             key: Some(&self.desc.key),
         };
-        let fut = (self.f)(input.clone(), ctx);
-        in_span(meta, Some(&input), None, fut)
+        // The input is kept for the trace only when someone listens.
+        let traced = tracing::enabled!(target: "genkit", tracing::Level::INFO)
+            .then(|| crate::trace::JsonText(input.to_string()));
+        let fut = (self.f)(input, ctx);
+        let traced_ref = traced.as_ref().map(|t| t as &(dyn ErasedSerialize + Sync));
+        in_span(meta, traced_ref, None, fut)
             .await
             .map_err(|e| match e {
                 Error::Genkit {

@@ -169,3 +169,12 @@ impl<T: Serialize> ErasedSerialize for T {
         json_string(self)
     }
 }
+
+/// JSON text serialized earlier, recorded as is.
+pub(crate) struct JsonText(pub(crate) String);
+
+impl ErasedSerialize for JsonText {
+    fn to_json_string(&self) -> String {
+        self.0.clone()
+    }
+}

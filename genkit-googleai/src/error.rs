@@ -28,7 +28,7 @@ pub fn status_for_http(code: u16) -> Status {
         501 => Status::Unimplemented,
         502 | 503 => Status::Unavailable,
         504 => Status::DeadlineExceeded,
-        400..=499 => Status::FailedPrecondition,
+        402 | 405..=407 | 410..=411 | 413..=428 | 430..=498 => Status::FailedPrecondition,
         _ => Status::Unknown,
     }
 }

@@ -259,8 +259,62 @@ impl Plugin for GoogleAi {
             registry.register_model(Arc::new(model::model_action(m, client.clone())))?;
         }
         for e in &self.embedders {
-            registry.register_action(Arc::new(embedder::embedder_action(e, client.clone())))?;
+            registry.register_embedder(Arc::new(embedder::embedder_action(e, client.clone())))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_names_and_debug() {
+        let p = GoogleAi::new("sekret-key-123")
+            .with_model("googleai/gemini-x")
+            .with_model("gemini-x");
+        assert_eq!(p.models().iter().filter(|m| *m == "gemini-x").count(), 1);
+        assert!(p.models().iter().any(|m| m == "gemini-2.0-flash"));
+        assert!(!format!("{p:?}").contains("sekret-key-123"));
+        let p = p.with_base_url("http://127.0.0.1:9/");
+        assert_eq!(p.base_url(), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn missing_key_names_every_variable() {
+        let e = missing_key();
+        assert_eq!(e.status(), Status::FailedPrecondition);
+        for v in KEY_VARS {
+            assert!(e.message().contains(v), "{e}");
+        }
+    }
+
+    #[test]
+    fn backend_says_which_was_used() {
+        let b = Backend::Gemini {
+            base_url: DEFAULT_BASE_URL.into(),
+            key_var: "GEMINI_API_KEY",
+        };
+        assert_eq!(
+            b.to_string(),
+            "Gemini API at https://generativelanguage.googleapis.com (key from GEMINI_API_KEY)"
+        );
+        assert!(!b.is_local());
+        let l = Backend::Local {
+            base_url: "http://127.0.0.1:1".into(),
+        };
+        assert!(
+            l.to_string()
+                .starts_with("local Gemini-compatible server at http://127.0.0.1:1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_key_that_cannot_be_a_header_is_refused_without_echoing_it() {
+        let registry = Registry::default();
+        let e = GoogleAi::new("bad\nkey-value").init(&registry).unwrap_err();
+        assert_eq!(e.status(), Status::InvalidArgument);
+        assert!(!e.message().contains("key-value"));
     }
 }

@@ -496,3 +496,61 @@ async fn from_env_or_local_uses_the_local_server_without_a_key() {
         .unwrap();
     assert_eq!(r.text(), "Based on web_search: Results for: Rust");
 }
+
+#[tokio::test]
+async fn the_server_answers_bad_requests_with_googles_error_body() {
+    let srv = server().await;
+    let http = reqwest::Client::new();
+    let url = format!(
+        "{}/v1beta/models/gemini-2.0-flash:generateContent",
+        srv.base_url()
+    );
+    let body = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]});
+    let r = http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["status"], json!("PERMISSION_DENIED"));
+
+    let bad = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}], "colour": 1}]});
+    let r = http
+        .post(&url)
+        .header("x-goog-api-key", KEY)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], json!(400));
+    assert_eq!(v["error"]["status"], json!("INVALID_ARGUMENT"));
+    assert_eq!(
+        v["error"]["message"],
+        json!(
+            "Invalid JSON payload received. Unknown name \"colour\" at 'contents[0]': Cannot find field."
+        )
+    );
+
+    let bad_role = json!({"contents": [{"role": "assistant", "parts": [{"text": "hi"}]}]});
+    let r = http
+        .post(&url)
+        .header("x-goog-api-key", KEY)
+        .json(&bad_role)
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        v["error"]["message"],
+        json!("Please use a valid role: user, model.")
+    );
+
+    let models: serde_json::Value = http
+        .get(format!("{}/v1beta/models", srv.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(models["models"].as_array().is_some_and(|m| m.len() >= 3));
+}

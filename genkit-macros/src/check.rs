@@ -127,9 +127,7 @@ pub(crate) fn flow(cx: &mut Ctxt, sig: &Signature) -> Option<FlowSig> {
     let forms =
         "`(input: T)`, `(ai: &Genkit, input: T)` or `(ai: &Genkit, input: T, ctx: FlowContext)`";
     for p in &params {
-        if let Type::Path(_) = &p.ty
-            && last_ident(&p.ty, "Genkit").is_some()
-        {
+        if genkit_by_value(&p.ty) {
             cx.error_spanned_by(
                 &p.ty,
                 format!(
@@ -160,23 +158,33 @@ pub(crate) fn flow(cx: &mut Ctxt, sig: &Signature) -> Option<FlowSig> {
         [first, second, rest @ ..] => {
             if is_genkit(first) {
                 genkit = true;
-            } else {
-                cx.error_spanned_by(
-                    &first.ty,
+                if is_genkit(second) || is_ctx(second) {
+                    cx.error_spanned_by(
+                        &second.ty,
+                        format!(
+                            "{} takes its input after `ai: &Genkit`: {forms}",
+                            kind.attr()
+                        ),
+                    );
+                } else {
+                    input = Some(second);
+                }
+            } else if !genkit_by_value(&first.ty) {
+                // (`Genkit` by value was reported above.)
+                let msg = if is_ctx(second) {
+                    format!(
+                        "{} taking a context takes the Genkit instance first: \
+                         `(ai: &Genkit, input: T, ctx: FlowContext)`",
+                        kind.attr()
+                    )
+                } else {
                     format!(
                         "{} takes one input; with more parameters the first must be \
                          `ai: &Genkit`: {forms}",
                         kind.attr()
-                    ),
-                );
-            }
-            if is_genkit(second) || is_ctx(second) {
-                cx.error_spanned_by(
-                    &second.ty,
-                    format!("{} takes its input second here: {forms}", kind.attr()),
-                );
-            } else {
-                input = Some(second);
+                    )
+                };
+                cx.error_spanned_by(&first.ty, msg);
             }
             if let Some(third) = rest.first() {
                 match last_ident(&third.ty, "FlowContext") {
@@ -275,7 +283,21 @@ fn typed_params(cx: &mut Ctxt, kind: Kind, sig: &Signature) -> Vec<Param> {
 /// The return type, which must be written (`Result<O, E>`).
 fn return_type(cx: &mut Ctxt, kind: Kind, sig: &Signature) -> Option<Type> {
     match &sig.output {
-        ReturnType::Type(_, ty) => Some((**ty).clone()),
+        ReturnType::Type(_, ty) => {
+            if plainly_not_a_result(ty) {
+                cx.error_spanned_by(
+                    ty,
+                    format!(
+                        "{} must return `Result<O, E>` with `E: Into<genkit::Error>`: \
+                         `Result<{}>`",
+                        kind.attr(),
+                        ty.to_token_stream()
+                    ),
+                );
+                return None;
+            }
+            Some((**ty).clone())
+        }
         ReturnType::Default => {
             cx.error_spanned_by(
                 sig,
@@ -286,6 +308,27 @@ fn return_type(cx: &mut Ctxt, kind: Kind, sig: &Signature) -> Option<Type> {
             );
             None
         }
+    }
+}
+
+/// A return type that cannot be a `Result` alias: a tuple, reference, array, or a
+/// well-known non-`Result` type. Anything else may be an alias and is left to rustc.
+fn plainly_not_a_result(ty: &Type) -> bool {
+    const NOT_RESULTS: &[&str] = &[
+        "String", "str", "Vec", "Option", "Box", "Arc", "Rc", "HashMap", "BTreeMap", "HashSet",
+        "BTreeSet", "Value", "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8",
+        "i16", "i32", "i64", "i128", "isize", "f32", "f64",
+    ];
+    match ty {
+        Type::Tuple(_) | Type::Reference(_) | Type::Array(_) | Type::Slice(_) | Type::Never(_) => {
+            true
+        }
+        Type::Paren(p) => plainly_not_a_result(&p.elem),
+        Type::Path(TypePath { qself: None, path }) => path
+            .segments
+            .last()
+            .is_some_and(|s| NOT_RESULTS.iter().any(|n| s.ident == n)),
+        _ => false,
     }
 }
 
@@ -310,6 +353,11 @@ fn paren_tokens(sig: &Signature) -> proc_macro2::TokenStream {
     sig.paren_token
         .surround(&mut ts, |ts| sig.inputs.to_tokens(ts));
     ts
+}
+
+/// `Genkit` taken by value.
+fn genkit_by_value(ty: &Type) -> bool {
+    last_ident(ty, "Genkit") == Some(Pass::ByValue)
 }
 
 /// Whether `ty` is `name`, `&name` or `path::to::name` (by its last segment).

@@ -16,18 +16,18 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
     let args = Args::parse(&mut cx, Kind::Flow, args);
-    let f = match RawFn::parse_item(Kind::Flow, item) {
-        Ok(f) => f,
+    let parsed = match RawFn::parse_item(Kind::Flow, item) {
+        Ok(f) => {
+            let sig = check::flow(&mut cx, &f.sig);
+            sig.map(|sig| (f, sig))
+        }
         Err(e) => {
             cx.syn_error(e);
-            return Err(cx.check().err().unwrap_or_else(|| unreachable_error()));
+            None
         }
     };
-    let sig = check::flow(&mut cx, &f.sig);
     cx.check()?;
-    let Some(sig) = sig else {
-        return Err(unreachable_error());
-    };
+    let (f, sig) = parsed.ok_or_else(unreachable_error)?;
     Ok(generate(&args, &f, &sig))
 }
 
@@ -133,10 +133,9 @@ fn generate(args: &Args, f: &RawFn, sig: &check::FlowSig) -> TokenStream {
                         };
                         let __genkit_cx = <#p::FlowContext as #p::Default>::default();
                         let _ = &__genkit_cx;
-                        #ident::action()
-                            .run_typed::<#out_ty, _>(__genkit_trace, async {
+                        #p::run_flow::<#out_ty, _>(#ident::action(), __genkit_trace, async {
                                 let __genkit_input = __genkit_slot.take()?;
-                                #p::ActionResult::into_result(
+                                #p::into_result::<#ret_ty, #out_ty>(
                                     #impl_ident(#call_ai __genkit_input #cx_arg).await,
                                 )
                             })

@@ -9,6 +9,8 @@ mod attr;
 mod check;
 mod flow;
 mod item;
+#[cfg(test)]
+mod tests;
 mod tool;
 
 use proc_macro::TokenStream;

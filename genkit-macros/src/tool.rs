@@ -16,18 +16,18 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
     let args = Args::parse(&mut cx, Kind::Tool, args);
-    let f = match RawFn::parse_item(Kind::Tool, item) {
-        Ok(f) => f,
+    let parsed = match RawFn::parse_item(Kind::Tool, item) {
+        Ok(f) => {
+            let sig = check::tool(&mut cx, &f.sig);
+            sig.map(|sig| (f, sig))
+        }
         Err(e) => {
             cx.syn_error(e);
-            return Err(cx.check().err().unwrap_or_else(|| unreachable_error()));
+            None
         }
     };
-    let sig = check::tool(&mut cx, &f.sig);
     cx.check()?;
-    let Some(sig) = sig else {
-        return Err(unreachable_error());
-    };
+    let (f, sig) = parsed.ok_or_else(unreachable_error)?;
     Ok(generate(&args, &f, &sig))
 }
 
@@ -120,10 +120,9 @@ fn generate(args: &Args, f: &RawFn, sig: &check::ToolSig) -> TokenStream {
                             use #p::{ViaNothing as _, ViaSerialize as _};
                             __genkit_ms.__genkit_trace_input()
                         };
-                        #ident::action()
-                            .call_typed::<#out_ty, _>(__genkit_trace, async {
+                        #p::call_tool::<#out_ty, _>(#ident::action(), __genkit_trace, async {
                                 let __genkit_input = __genkit_slot.take()?;
-                                #p::ActionResult::into_result(
+                                #p::into_result::<#ret_ty, #out_ty>(
                                     #impl_ident(__genkit_input #action_ctx).await,
                                 )
                             })

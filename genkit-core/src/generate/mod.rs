@@ -294,9 +294,11 @@ impl GenerateBuilder {
     /// (Genkit's `resume.restart`; `{"toolApproved": true}` approves it).
     pub fn restart(mut self, interrupt: &Part, resumed: Value) -> Self {
         if let Some(tr) = &interrupt.tool_request {
-            let mut part = Part::default();
-            part.tool_request = Some(tr.clone());
-            let part = part.with_metadata("resumed", resumed);
+            let part = Part {
+                tool_request: Some(tr.clone()),
+                ..Default::default()
+            }
+            .with_metadata("resumed", resumed);
             let resume = self.opts.resume.get_or_insert_with(Default::default);
             resume.restart.get_or_insert_with(Vec::new).push(part);
         }

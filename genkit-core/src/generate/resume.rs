@@ -91,7 +91,7 @@ pub(crate) async fn resolve(
     .await?;
     for outcome in rerun {
         match outcome {
-            Outcome::Done { response, .. } => responses.push(response),
+            Outcome::Done(response) => responses.push(*response),
             Outcome::Interrupt(_) => {
                 return Err(Error::failed_precondition(
                     "One or more tools triggered an interrupt during a restarted execution.",

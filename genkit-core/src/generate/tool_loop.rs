@@ -179,8 +179,9 @@ async fn run(
         let sender = chunks
             .as_ref()
             .map(|c| ChunkSender::new(c.clone(), message_index));
-        let mut cx = ModelContext::default();
-        cx.chunks = sender.clone();
+        let cx = ModelContext {
+            chunks: sender.clone(),
+        };
         let mut response = ModelNext::new(&middleware, &model, ai.registry())
             .run(request.clone(), cx)
             .await?;
@@ -241,7 +242,7 @@ async fn run(
         let content = outcomes
             .into_iter()
             .filter_map(|o| match o {
-                Outcome::Done { response, .. } => Some(response),
+                Outcome::Done(response) => Some(*response),
                 _ => None,
             })
             .collect();
@@ -276,8 +277,8 @@ pub(crate) fn tool_chunk(index: u32, msg: &Message) -> GenerateResponseChunk {
 pub(crate) enum Outcome {
     /// Not a tool request (text etc.).
     Skip,
-    /// The tool answered: its output, and the tool-response part.
-    Done { output: Value, response: Part },
+    /// The tool answered: its tool-response part.
+    Done(Box<Part>),
     /// The tool interrupted, with its metadata.
     Interrupt(Value),
 }
@@ -311,10 +312,11 @@ pub(crate) async fn run_one(
         context,
     };
     match ToolNext::new(turns.middleware).run(call).await {
-        Ok(output) => {
-            let response = Part::tool_response(req.name.clone(), req.r#ref.clone(), output.clone());
-            Ok(Outcome::Done { output, response })
-        }
+        Ok(output) => Ok(Outcome::Done(Box::new(Part::tool_response(
+            req.name.clone(),
+            req.r#ref.clone(),
+            output,
+        )))),
         Err(Error::Interrupt { metadata }) => Ok(Outcome::Interrupt(metadata)),
         Err(e) => Err(e),
     }
@@ -364,10 +366,13 @@ fn interrupted_message(mut message: Message, outcomes: Vec<Outcome>) -> Message 
                     .get_or_insert_with(Map::new)
                     .insert("interrupt".into(), meta);
             }
-            Outcome::Done { output, .. } if !output.is_null() => {
-                part.metadata
-                    .get_or_insert_with(Map::new)
-                    .insert("pendingOutput".into(), output);
+            Outcome::Done(response) => {
+                let output = response.tool_response.and_then(|r| r.output);
+                if let Some(output) = output.filter(|o| !o.is_null()) {
+                    part.metadata
+                        .get_or_insert_with(Map::new)
+                        .insert("pendingOutput".into(), output);
+                }
             }
             _ => {}
         }

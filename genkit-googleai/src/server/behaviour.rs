@@ -111,8 +111,9 @@ pub fn generate(model: &str, req: &wire::GenerateContentRequest) -> Answer {
         .copied()
         .filter(|d| mode != "ANY" || allowed.is_none_or(|a| a.contains(&d.name)))
         .collect();
-    if !candidates.is_empty() && mode != "NONE" && responses.is_empty() {
-        let chosen = best_match(&candidates, &prompt);
+    let chosen =
+        best_match(&candidates, &prompt).filter(|_| mode != "NONE" && responses.is_empty());
+    if let Some(chosen) = chosen {
         let arg = argument_text(&prompt);
         let items: Vec<&str> = arg
             .split(';')
@@ -200,13 +201,13 @@ pub fn generate(model: &str, req: &wire::GenerateContentRequest) -> Answer {
 }
 
 /// The declaration whose name and description share the most words with the prompt;
-/// the first declared wins ties.
+/// the first declared wins ties. `None` when there is none.
 pub fn best_match<'a>(
     decls: &[&'a wire::FunctionDeclaration],
     prompt: &str,
-) -> &'a wire::FunctionDeclaration {
+) -> Option<&'a wire::FunctionDeclaration> {
     let prompt_words = words(prompt);
-    let mut best = decls[0];
+    let mut best = *decls.first()?;
     let mut best_score = 0;
     for d in decls {
         let names = words(&format!(
@@ -220,7 +221,7 @@ pub fn best_match<'a>(
             best_score = score;
         }
     }
-    best
+    Some(best)
 }
 
 /// Arguments for a call with `item` as its text: the first string parameter (required
@@ -410,8 +411,11 @@ mod tests {
             "Search the web",
             json!({"type": "OBJECT", "properties": {"query": {"type": "STRING"}}, "required": ["query"]}),
         );
-        assert_eq!(best_match(&[&a, &b], "search for: rust").name, "web_search");
-        assert_eq!(best_match(&[&a, &b], "hello").name, "get_weather");
+        assert_eq!(
+            best_match(&[&a, &b], "search for: rust").unwrap().name,
+            "web_search"
+        );
+        assert_eq!(best_match(&[&a, &b], "hello").unwrap().name, "get_weather");
         assert_eq!(
             arguments(b.parameters.as_ref(), "rust"),
             json!({"query": "rust"})

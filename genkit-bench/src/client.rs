@@ -1,0 +1,230 @@
+//! The client process: runs one workload with one Rust implementation and prints one
+//! JSON line ([`ClientResult`]). The runner starts one per row so that peak RSS and CPU
+//! time belong to that row alone; the JS and Python peers print the same line.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use genkit_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::stats::{cpu_seconds, p50_p99, peak_rss_kb};
+use crate::workloads::{Impl, Side, long_prompt};
+
+/// What one client process measured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientResult {
+    /// Implementation name.
+    #[serde(rename = "impl")]
+    pub imp: String,
+    /// `overhead`, `loop` or `stream`.
+    pub workload: String,
+    /// Generates in flight.
+    pub concurrency: usize,
+    /// Completed calls measured.
+    pub n: usize,
+    /// Wall seconds of the measured phase.
+    #[serde(default)]
+    pub wall_s: Option<f64>,
+    /// CPU seconds (user + system, whole process) of the measured phase.
+    pub cpu_s: f64,
+    /// Median latency (ms).
+    #[serde(default)]
+    pub p50_ms: Option<f64>,
+    /// 99th percentile latency (ms).
+    #[serde(default)]
+    pub p99_ms: Option<f64>,
+    /// Median time to first chunk (ms).
+    #[serde(default)]
+    pub ttfc_ms: Option<f64>,
+    /// Chunks per second over the streams.
+    #[serde(default)]
+    pub chunks_per_s: Option<f64>,
+    /// Peak RSS of the process (KiB).
+    pub rss_kb: u64,
+    /// Agents: sessions created and left idle.
+    #[serde(default)]
+    pub idle_sessions: Option<usize>,
+    /// Agents: RSS growth over the idle sessions (KiB).
+    #[serde(default)]
+    pub idle_rss_kb: Option<u64>,
+}
+
+/// What a client process runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientArgs {
+    /// The implementation.
+    pub imp: Impl,
+    /// `overhead`, `loop` or `stream`.
+    pub workload: String,
+    /// The server.
+    pub base_url: String,
+    /// Generates in flight (loop).
+    pub concurrency: usize,
+    /// Measured calls (overhead, stream).
+    pub calls: usize,
+    /// Warm-up calls.
+    pub warmup: usize,
+    /// Measured duration (loop).
+    pub duration: Duration,
+}
+
+/// The value after `flag`.
+pub fn value(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// The number after `flag`, or `default`.
+pub fn num<T: std::str::FromStr>(
+    args: &[String],
+    flag: &str,
+    default: T,
+) -> std::result::Result<T, String> {
+    match value(args, flag) {
+        Some(v) => v.parse().map_err(|_| format!("{flag}: not a number: {v}")),
+        None => Ok(default),
+    }
+}
+
+impl ClientArgs {
+    /// Parses `--impl NAME --workload W --base-url URL [--concurrency N] [--calls N]
+    /// [--warmup N] [--duration-s S]`.
+    pub fn from_args(args: &[String]) -> std::result::Result<ClientArgs, String> {
+        let name = value(args, "--impl").ok_or("--impl is required")?;
+        let imp = Impl::parse(&name).ok_or_else(|| format!("unknown --impl {name}"))?;
+        Ok(ClientArgs {
+            imp,
+            workload: value(args, "--workload").ok_or("--workload is required")?,
+            base_url: value(args, "--base-url").ok_or("--base-url is required")?,
+            concurrency: num(args, "--concurrency", 1)?,
+            calls: num(args, "--calls", 100)?,
+            warmup: num(args, "--warmup", 10)?,
+            duration: Duration::from_secs_f64(num(args, "--duration-s", 3.0)?),
+        })
+    }
+}
+
+/// Runs the workload.
+pub async fn run(a: ClientArgs) -> Result<ClientResult> {
+    let side = if a.workload == "agents" {
+        None
+    } else {
+        Some(Side::new(a.imp, &a.base_url).await?)
+    };
+    let mut r = ClientResult {
+        imp: a.imp.name().to_string(),
+        workload: a.workload.clone(),
+        concurrency: a.concurrency,
+        ..Default::default()
+    };
+    match a.workload.as_str() {
+        "overhead" => {
+            let side = side.as_ref().ok_or_else(|| Error::internal("no client"))?;
+            for _ in 0..a.warmup {
+                side.overhead().await?;
+            }
+            let mut lat = Vec::with_capacity(a.calls);
+            let c0 = cpu_seconds();
+            let w0 = Instant::now();
+            for _ in 0..a.calls {
+                let t = Instant::now();
+                side.overhead().await?;
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            r.wall_s = Some(w0.elapsed().as_secs_f64());
+            r.cpu_s = cpu_seconds() - c0;
+            let (p50, p99) = p50_p99(&mut lat);
+            r.n = lat.len();
+            (r.p50_ms, r.p99_ms) = (Some(p50), Some(p99));
+        }
+        "loop" => {
+            let side = side.as_ref().ok_or_else(|| Error::internal("no client"))?;
+            for _ in 0..a.warmup.min(20) {
+                side.tool_loop().await?;
+            }
+            let lat = Arc::new(Mutex::new(Vec::new()));
+            let failed: Arc<Mutex<Option<Error>>> = Arc::default();
+            let c0 = cpu_seconds();
+            let w0 = Instant::now();
+            let deadline = w0 + a.duration;
+            for _ in 0..a.concurrency {
+                let (side, lat, failed) = (side.clone(), lat.clone(), failed.clone());
+                tokio::spawn(async move {
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        if let Err(e) = side.tool_loop().await {
+                            *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                            return;
+                        }
+                        let done = Instant::now();
+                        if done <= deadline {
+                            lat.lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push((done - t).as_secs_f64() * 1000.0);
+                        }
+                    }
+                });
+            }
+            tokio::time::sleep_until(deadline.into()).await;
+            r.wall_s = Some(w0.elapsed().as_secs_f64());
+            r.cpu_s = cpu_seconds() - c0;
+            if let Some(e) = failed.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                return Err(e);
+            }
+            let mut lat = std::mem::take(&mut *lat.lock().unwrap_or_else(|e| e.into_inner()));
+            let (p50, p99) = p50_p99(&mut lat);
+            r.n = lat.len();
+            (r.p50_ms, r.p99_ms) = (Some(p50), Some(p99));
+        }
+        "stream" => {
+            let side = side.as_ref().ok_or_else(|| Error::internal("no client"))?;
+            let prompt = long_prompt();
+            side.stream(&prompt).await?;
+            let mut ttfc = Vec::new();
+            let mut chunks = 0usize;
+            let c0 = cpu_seconds();
+            let w0 = Instant::now();
+            for _ in 0..a.calls {
+                let (first, n) = side.stream(&prompt).await?;
+                ttfc.push(first);
+                chunks += n;
+            }
+            let wall = w0.elapsed().as_secs_f64();
+            r.cpu_s = cpu_seconds() - c0;
+            r.wall_s = Some(wall);
+            r.n = a.calls;
+            let (p50, _) = p50_p99(&mut ttfc);
+            r.ttfc_ms = Some(p50);
+            r.chunks_per_s = Some(chunks as f64 / wall.max(1e-9));
+        }
+        "agents" => {
+            let a = crate::agents::run(&a.base_url, a.calls, a.concurrency, a.duration).await?;
+            r.n = a.turns;
+            r.wall_s = Some(a.wall_s);
+            r.cpu_s = a.cpu_s;
+            (r.p50_ms, r.p99_ms) = (Some(a.p50_ms), Some(a.p99_ms));
+            r.idle_sessions = Some(a.idle_sessions);
+            r.idle_rss_kb = Some(a.idle_rss_kb);
+        }
+        other => return Err(Error::invalid_argument(format!("unknown workload {other}"))),
+    }
+    r.rss_kb = peak_rss_kb();
+    Ok(r)
+}
+
+/// Installs the "tracing on" subscriber: the registry with a layer that does nothing but
+/// enables target `genkit`, so every genkit span is created, entered and closed (and
+/// genkit serializes what it records on spans) at the cost any subscriber pays.
+pub fn install_noop_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::{Layer, filter};
+    struct Noop;
+    impl<S: tracing::Subscriber> Layer<S> for Noop {}
+    let layer = Noop.with_filter(filter::filter_fn(|m| m.target() == "genkit"));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}

@@ -1,0 +1,155 @@
+//! `genkit-bench`: the benchmark runner (see the crate docs).
+//!
+//! ```text
+//! genkit-bench [--quick | --smoke] [--out PATH]
+//! genkit-bench serve local|loop [--latency-ms N]
+//! genkit-bench client --impl NAME --workload overhead|loop|stream --base-url URL
+//!                     [--concurrency N] [--calls N] [--warmup N] [--duration-s S]
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use genkit_bench::client::{self, ClientArgs};
+use genkit_bench::runner::{self, Mode, Plan};
+use genkit_bench::workloads::Impl;
+use genkit_bench::{report, serve};
+
+const NOTES: &str = include_str!("../NOTES.md");
+
+use genkit_bench::client::{num, value};
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start tokio: {e}"))
+}
+
+fn client_main(args: &[String]) -> Result<(), String> {
+    let a = ClientArgs::from_args(args)?;
+    let imp = a.imp;
+    if imp == Impl::GenkitTraced {
+        client::install_noop_tracing();
+    }
+    let r = runtime()?
+        .block_on(client::run(a))
+        .map_err(|e| e.to_string())?;
+    let line = serde_json::to_string(&r).map_err(|e| e.to_string())?;
+    println!("{line}");
+    // In-flight generates past the deadline are not waited for.
+    std::process::exit(0);
+}
+
+fn serve_main(args: &[String]) -> Result<(), String> {
+    let kind = serve::parse_kind(args.first().map(String::as_str).unwrap_or("local"))
+        .map_err(|e| e.to_string())?;
+    let latency = Duration::from_millis(num(args, "--latency-ms", 0)?);
+    runtime()?
+        .block_on(serve::run(kind, latency))
+        .map_err(|e| e.to_string())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| format!("{:.1} GiB RAM", kb as f64 / 1048576.0))
+        .unwrap_or_default();
+    let version = |cmd: &str, arg: &str| {
+        std::process::Command::new(cmd)
+            .arg(arg)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "not found".into())
+    };
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{cpu}, {cores} cores, {mem}; Linux {}; {}; node {}; {}",
+        kernel.trim(),
+        version("rustc", "--version"),
+        version("node", "--version"),
+        version("python3", "--version")
+    )
+}
+
+fn runner_main(args: &[String]) -> Result<(), String> {
+    let mode = if args.iter().any(|a| a == "--smoke") {
+        Mode::Smoke
+    } else if args.iter().any(|a| a == "--quick") {
+        Mode::Quick
+    } else {
+        Mode::Full
+    };
+    let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    let plan = Plan::of(mode);
+    let started = std::time::Instant::now();
+    let report = runner::run(&exe, &plan)?;
+    let tables = report.to_markdown();
+    println!("{tables}");
+    let out = value(args, "--out").map(PathBuf::from).or_else(|| {
+        report::writes_benchmarks_md(mode)
+            .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md"))
+    });
+    if let Some(out) = out {
+        let flag = match mode {
+            Mode::Full => "",
+            Mode::Quick => " -- --quick",
+            _ => " -- --smoke",
+        };
+        let doc = format!(
+            "# Benchmarks\n\nMeasured with `cargo run --release -p genkit-bench{flag}` on {}, {} s for the whole run.\n\nMachine: {}.\n\n{tables}\n{NOTES}",
+            date(),
+            started.elapsed().as_secs(),
+            machine()
+        );
+        std::fs::write(&out, doc).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+fn date() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("client") => client_main(&args[1..]),
+        Some("serve") => serve_main(&args[1..]),
+        _ => runner_main(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("genkit-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The server process: the local Gemini-compatible server (or the tool-loop mock) in its
+//! own process, so the client's CPU time and RSS are the client's alone. Prints
+//! `listening on {base_url}` on stdout, then serves until killed or stdin closes.
+
+use std::time::Duration;
+
+use genkit_core::{Error, Result};
+use genkit_googleai::server::{LocalGemini, ServerOptions};
+use tokio::io::AsyncReadExt;
+
+/// Which server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerKind {
+    /// [`LocalGemini`], streaming one word per chunk.
+    Local,
+    /// [`crate::mock`], the tool-loop mock.
+    Loop,
+}
+
+/// Serves until stdin reaches its end (the runner closes it, or dies).
+pub async fn run(kind: ServerKind, latency: Duration) -> Result<()> {
+    let base = match kind {
+        ServerKind::Local => {
+            let opts = ServerOptions::default().latency(latency).words_per_chunk(1);
+            let server = LocalGemini::start_with(opts).await?;
+            let base = server.base_url();
+            announce(&base);
+            wait_for_stdin_eof().await;
+            drop(server);
+            return Ok(());
+        }
+        ServerKind::Loop => {
+            let (addr, fut) = crate::mock::bind(latency).await?;
+            tokio::spawn(fut);
+            format!("http://{addr}")
+        }
+    };
+    announce(&base);
+    wait_for_stdin_eof().await;
+    Ok(())
+}
+
+fn announce(base: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {base}");
+    let _ = out.flush();
+}
+
+async fn wait_for_stdin_eof() {
+    let mut stdin = tokio::io::stdin();
+    let mut buf = [0u8; 64];
+    loop {
+        match stdin.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Parses `local` / `loop`.
+pub fn parse_kind(s: &str) -> Result<ServerKind> {
+    match s {
+        "local" => Ok(ServerKind::Local),
+        "loop" => Ok(ServerKind::Loop),
+        other => Err(Error::invalid_argument(format!("unknown server {other}"))),
+    }
+}

@@ -1,0 +1,427 @@
+//! `SessionStore`: where server-managed agents keep their snapshots, and the
+//! in-memory store.
+//!
+//! A store holds [`SessionSnapshot`]s by id. Every write is an atomic
+//! read-modify-write ([`SessionStore::save_snapshot`]): the update function sees the
+//! row as stored and returns the row to write (or `None` to skip). Stores enforce
+//! Genkit's rules on every write ([`check_update`]): terminal statuses (completed,
+//! failed, aborted) never change, a row never moves to another session, and a new turn
+//! that continues a session's head is refused with ABORTED when another turn got
+//! there first ([`HeadCheck`]), so two processes never silently lose a turn.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use tokio::sync::broadcast;
+
+use super::types::{SessionSnapshot, SnapshotStatus};
+use super::util::now_iso;
+use crate::error::{Error, Result, Status};
+
+/// The update of one row: sees the stored row (if any), returns the row to write or
+/// `None` to leave it as it is. It may be called more than once (stores may retry).
+pub type SnapshotUpdate<'a> =
+    &'a (dyn Fn(Option<&SessionSnapshot>) -> Option<SessionSnapshot> + Send + Sync);
+
+/// The version check of a new turn that continues a session's head: the write is
+/// refused with ABORTED if the session has moved on since the turn loaded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HeadCheck {
+    /// The session.
+    pub session_id: String,
+    /// The snapshot the turn continues (`None` for a new session).
+    pub parent_id: Option<String>,
+}
+
+impl HeadCheck {
+    /// A check for a turn of `session_id` continuing `parent_id`.
+    pub fn new(session_id: impl Into<String>, parent_id: Option<String>) -> Self {
+        HeadCheck {
+            session_id: session_id.into(),
+            parent_id,
+        }
+    }
+
+    /// The ABORTED error for a conflicting snapshot `other`.
+    pub fn conflict(&self, other: &str) -> Error {
+        Error::new(
+            Status::Aborted,
+            format!(
+                "session '{}' was advanced by another turn (snapshot '{other}') while this turn ran; its result was not saved: load the session again and retry",
+                self.session_id
+            ),
+        )
+        .with_details(serde_json::json!({
+            "reason": "SESSION_CONFLICT",
+            "sessionId": self.session_id,
+            "conflictingSnapshotId": other,
+        }))
+    }
+
+    /// True when `s` (another row of the session) means the head moved: a completed
+    /// or running sibling (a failed or aborted one does not count).
+    pub fn conflicts_with(&self, s: &SessionSnapshot, own_id: &str) -> bool {
+        s.snapshot_id != own_id
+            && s.session() == Some(self.session_id.as_str())
+            && s.parent() == self.parent_id.as_deref()
+            && !matches!(s.status(), SnapshotStatus::Failed | SnapshotStatus::Aborted)
+    }
+}
+
+/// Where a server-managed agent keeps its sessions.
+///
+/// Implementations: [`InMemorySessionStore`], [`FileSessionStore`](super::FileSessionStore),
+/// and SQLite and PostgreSQL in the `genkit-store` crate.
+pub trait SessionStore: Send + Sync + 'static {
+    /// The snapshot with this id.
+    fn get_snapshot<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>>;
+
+    /// Every snapshot of a session (any order).
+    fn list_session<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionSnapshot>>>;
+
+    /// Atomically reads the row `snapshot_id`, applies `update`, checks the result with
+    /// [`check_update`] (and `head` for a new row), and writes it. Returns the row as
+    /// written, or `None` when `update` skipped.
+    fn save_snapshot<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+        head: Option<&'a HeadCheck>,
+        update: SnapshotUpdate<'a>,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>>;
+
+    /// When a session has several leaves (it was branched), `true` refuses to pick
+    /// one (FAILED_PRECONDITION); `false` (the default) picks the newest.
+    fn reject_ambiguous_session(&self) -> bool {
+        false
+    }
+
+    /// The persisted statuses of a snapshot as they change, starting with the current
+    /// one and ending after a terminal status; `None` when the store cannot notify
+    /// (then a detached turn polls its snapshot to see an abort).
+    fn on_snapshot_status_change<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+    ) -> Option<BoxStream<'a, Result<SnapshotStatus>>> {
+        let _ = snapshot_id;
+        None
+    }
+
+    /// The session's leaf: the snapshot no other snapshot of it continues.
+    fn session_leaf<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
+        Box::pin(async move {
+            let all = self.list_session(session_id).await?;
+            select_leaf(all, session_id, self.reject_ambiguous_session())
+        })
+    }
+}
+
+impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
+    fn get_snapshot<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
+        (**self).get_snapshot(snapshot_id)
+    }
+    fn list_session<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionSnapshot>>> {
+        (**self).list_session(session_id)
+    }
+    fn save_snapshot<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+        head: Option<&'a HeadCheck>,
+        update: SnapshotUpdate<'a>,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
+        (**self).save_snapshot(snapshot_id, head, update)
+    }
+    fn reject_ambiguous_session(&self) -> bool {
+        (**self).reject_ambiguous_session()
+    }
+    fn on_snapshot_status_change<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+    ) -> Option<BoxStream<'a, Result<SnapshotStatus>>> {
+        (**self).on_snapshot_status_change(snapshot_id)
+    }
+    fn session_leaf<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
+        (**self).session_leaf(session_id)
+    }
+}
+
+/// The leaf among a session's snapshots; several leaves pick the newest
+/// (`createdAt`, then id) unless `reject_ambiguous`.
+pub fn select_leaf(
+    all: Vec<SessionSnapshot>,
+    session_id: &str,
+    reject_ambiguous: bool,
+) -> Result<Option<SessionSnapshot>> {
+    if all.is_empty() {
+        return Ok(None);
+    }
+    let parents: std::collections::HashSet<&str> = all.iter().filter_map(|s| s.parent()).collect();
+    let mut leaves: Vec<&SessionSnapshot> = all
+        .iter()
+        .filter(|s| !parents.contains(s.snapshot_id.as_str()))
+        .collect();
+    if leaves.is_empty() {
+        return Err(Error::failed_precondition(format!(
+            "Session '{session_id}' has no leaf snapshot (corrupt or cyclic history). Resume by snapshotId instead."
+        )));
+    }
+    if leaves.len() > 1 && reject_ambiguous {
+        return Err(Error::failed_precondition(format!(
+            "Session '{session_id}' has branching snapshots ({} leaves), so there is no single latest snapshot. Resume by snapshotId instead.",
+            leaves.len()
+        )));
+    }
+    leaves.sort_by(|a, b| {
+        let ka = (super::util::ms_from_iso(&a.created_at), &a.snapshot_id);
+        let kb = (super::util::ms_from_iso(&b.created_at), &b.snapshot_id);
+        ka.cmp(&kb)
+    });
+    let id = leaves.last().map(|s| s.snapshot_id.clone());
+    Ok(all
+        .into_iter()
+        .find(|s| Some(&s.snapshot_id) == id.as_ref()))
+}
+
+/// Checks a snapshot id: non-empty, no `/`, `\` or NUL, not `.` or `..`
+/// (INVALID_ARGUMENT, reason INVALID_SNAPSHOT_ID).
+pub fn check_snapshot_id(id: &str) -> Result<()> {
+    if id.trim().is_empty() || id == "." || id == ".." || id.contains(['/', '\\', '\0']) {
+        return Err(
+            Error::invalid_argument(format!("invalid snapshot id '{id}'"))
+                .with_details(serde_json::json!({"reason": "INVALID_SNAPSHOT_ID"})),
+        );
+    }
+    Ok(())
+}
+
+/// Applies `update` to `existing` with Genkit's rules: fills `snapshotId`, `createdAt`,
+/// `updatedAt`, status (`completed`) and `sessionId` (from the state); a terminal
+/// status never changes and a row never changes session (FAILED_PRECONDITION).
+pub fn check_update(
+    snapshot_id: &str,
+    existing: Option<&SessionSnapshot>,
+    update: SnapshotUpdate<'_>,
+) -> Result<Option<SessionSnapshot>> {
+    let Some(mut new) = update(existing) else {
+        return Ok(None);
+    };
+    new.snapshot_id = snapshot_id.to_string();
+    if new.created_at.is_empty() {
+        new.created_at = existing
+            .map(|e| e.created_at.clone())
+            .unwrap_or_else(now_iso);
+    }
+    new.updated_at = Some(now_iso());
+    if new.status.is_none() {
+        new.status = Some(SnapshotStatus::Completed);
+    }
+    if new.session_id.is_none() {
+        new.session_id = new.state.as_ref().and_then(|s| s.session_id.clone());
+    }
+    if let Some(old) = existing {
+        let (was, now) = (old.status(), new.status());
+        if was.is_terminal() && was != now {
+            return Err(Error::failed_precondition(format!(
+                "snapshot '{snapshot_id}' is {} and cannot become {}",
+                was.as_str(),
+                now.as_str()
+            )));
+        }
+        if old.session() != new.session() {
+            return Err(Error::failed_precondition(format!(
+                "snapshot '{snapshot_id}' belongs to session '{}' and cannot move to '{}'",
+                old.session().unwrap_or(""),
+                new.session().unwrap_or("")
+            )));
+        }
+    }
+    Ok(Some(new))
+}
+
+#[derive(Default)]
+struct Rows {
+    by_id: HashMap<String, SessionSnapshot>,
+    by_session: HashMap<String, Vec<String>>,
+}
+
+/// A store in this process's memory: for tests and single-process apps that can lose
+/// their sessions on restart. It notifies status changes
+/// ([`SessionStore::on_snapshot_status_change`]).
+pub struct InMemorySessionStore {
+    rows: Mutex<Rows>,
+    reject_ambiguous: bool,
+    changes: broadcast::Sender<(String, SnapshotStatus)>,
+}
+
+impl Default for InMemorySessionStore {
+    fn default() -> Self {
+        InMemorySessionStore {
+            rows: Mutex::default(),
+            reject_ambiguous: false,
+            changes: broadcast::channel(256).0,
+        }
+    }
+}
+
+impl InMemorySessionStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn status_of(&self, id: &str) -> Option<SnapshotStatus> {
+        self.rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_id
+            .get(id)
+            .map(SessionSnapshot::status)
+    }
+
+    /// Refuse to pick among several leaves of a session.
+    pub fn reject_ambiguous(mut self, yes: bool) -> Self {
+        self.reject_ambiguous = yes;
+        self
+    }
+
+    /// How many snapshots it holds.
+    pub fn len(&self) -> usize {
+        self.rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_id
+            .len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl SessionStore for InMemorySessionStore {
+    fn get_snapshot<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
+        let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let out = rows.by_id.get(snapshot_id).cloned();
+        Box::pin(async move { Ok(out) })
+    }
+
+    fn list_session<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SessionSnapshot>>> {
+        let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let out: Vec<SessionSnapshot> = rows
+            .by_session
+            .get(session_id)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| rows.by_id.get(id).cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::pin(async move { Ok(out) })
+    }
+
+    fn save_snapshot<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+        head: Option<&'a HeadCheck>,
+        update: SnapshotUpdate<'a>,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
+        let result = (|| {
+            check_snapshot_id(snapshot_id)?;
+            let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+            let existing = rows.by_id.get(snapshot_id);
+            if existing.is_none()
+                && let Some(h) = head
+                && let Some(ids) = rows.by_session.get(&h.session_id)
+                && let Some(other) = ids
+                    .iter()
+                    .filter_map(|id| rows.by_id.get(id))
+                    .find(|s| h.conflicts_with(s, snapshot_id))
+            {
+                return Err(h.conflict(&other.snapshot_id));
+            }
+            let Some(new) = check_update(snapshot_id, existing, update)? else {
+                return Ok(None);
+            };
+            let changed = existing.map(SessionSnapshot::status) != Some(new.status());
+            if existing.is_none()
+                && let Some(sid) = new.session()
+            {
+                rows.by_session
+                    .entry(sid.to_string())
+                    .or_default()
+                    .push(snapshot_id.to_string());
+            }
+            rows.by_id.insert(snapshot_id.to_string(), new.clone());
+            if changed {
+                let _ = self.changes.send((snapshot_id.to_string(), new.status()));
+            }
+            Ok(Some(new))
+        })();
+        Box::pin(async move { result })
+    }
+
+    fn reject_ambiguous_session(&self) -> bool {
+        self.reject_ambiguous
+    }
+
+    fn on_snapshot_status_change<'a>(
+        &'a self,
+        snapshot_id: &'a str,
+    ) -> Option<BoxStream<'a, Result<SnapshotStatus>>> {
+        use futures::StreamExt;
+        // Subscribe before reading the current status, so no change is missed.
+        let rx = self.changes.subscribe();
+        let first = self.status_of(snapshot_id);
+        let state = (rx, first, false);
+        let stream = futures::stream::unfold(state, move |(mut rx, first, done)| async move {
+            if done {
+                return None;
+            }
+            if let Some(s) = first {
+                return Some((Ok(s), (rx, None, s.is_terminal())));
+            }
+            loop {
+                match rx.recv().await {
+                    Ok((id, s)) if id == snapshot_id => {
+                        return Some((Ok(s), (rx, None, s.is_terminal())));
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if let Some(s) = self.status_of(snapshot_id) {
+                            return Some((Ok(s), (rx, None, s.is_terminal())));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        Some(stream.boxed())
+    }
+}

@@ -1,0 +1,381 @@
+//! OTLP export (feature `otlp`): the seed's spans received by real OTLP receivers on
+//! 127.0.0.1 that decode the OTLP protobuf — over HTTP (`/v1/traces`) and over gRPC
+//! (the collector's `TraceService`) — and configuration by the standard `OTEL_*`
+//! variables (in a child process, so the environment is its own).
+//!
+//! Run with `cargo test -p genkit-core --features otlp --test telemetry_otlp`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use genkit_core::Status as GenkitStatus;
+use genkit_core::telemetry::otlp::{OtlpConfig, OtlpProtocol};
+use genkit_core::telemetry::{self, GenkitLayer, RootIds};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::Span;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use prost::Message as _;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing_subscriber::layer::SubscriberExt;
+
+mod telemetry_app;
+use telemetry_app::{app, research};
+
+type Requests = Arc<Mutex<Vec<ExportTraceServiceRequest>>>;
+
+// ------------------------------------------------------------- OTLP/HTTP receiver ----
+
+/// An OTLP/HTTP receiver: decodes `POST /v1/traces` protobuf bodies.
+async fn http_receiver() -> (String, Requests) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Requests::default();
+    let r = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve_http(stream, r.clone()));
+        }
+    });
+    (url, requests)
+}
+
+async fn serve_http(mut stream: TcpStream, requests: Requests) {
+    let mut buf = Vec::new();
+    loop {
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i;
+            }
+            let mut chunk = [0u8; 8192];
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let mut lines = head.split("\r\n");
+        let start = lines.next().unwrap_or("").to_string();
+        let headers: HashMap<String, String> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let len: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let body_start = head_end + 4;
+        while buf.len() < body_start + len {
+            let mut chunk = [0u8; 8192];
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        assert!(start.starts_with("POST /v1/traces "), "{start}");
+        assert_eq!(headers["content-type"], "application/x-protobuf");
+        let request = ExportTraceServiceRequest::decode(&buf[body_start..body_start + len])
+            .expect("an OTLP ExportTraceServiceRequest");
+        buf.drain(..body_start + len);
+        requests.lock().unwrap().push(request);
+        let body = ExportTraceServiceResponse::default().encode_to_vec();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if stream.write_all(head.as_bytes()).await.is_err()
+            || stream.write_all(&body).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+// ------------------------------------------------------------- OTLP/gRPC receiver ----
+
+struct Collector(Requests);
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+/// An OTLP/gRPC receiver: the collector's `TraceService` on a tonic server.
+async fn grpc_receiver() -> (String, Requests) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Requests::default();
+    let service = TraceServiceServer::new(Collector(requests.clone()));
+    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming),
+    );
+    (url, requests)
+}
+
+// ---------------------------------------------------------------------- checking ----
+
+/// Every received span with its resource's `service.name` and scope name.
+fn spans(requests: &Requests) -> Vec<(String, String, Span)> {
+    let mut out = Vec::new();
+    for req in requests.lock().unwrap().iter() {
+        for rs in &req.resource_spans {
+            let service = rs
+                .resource
+                .as_ref()
+                .and_then(|r| string_attr(&r.attributes, "service.name"))
+                .unwrap_or_default();
+            for ss in &rs.scope_spans {
+                let scope = ss
+                    .scope
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                if let Some(s) = &ss.scope {
+                    assert_eq!(s.version, "v1");
+                }
+                for span in &ss.spans {
+                    out.push((service.clone(), scope.clone(), span.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn value<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
+    attrs
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v: &AnyValue| v.value.as_ref())
+}
+
+fn string_attr(attrs: &[KeyValue], key: &str) -> Option<String> {
+    match value(attrs, key) {
+        Some(any_value::Value::StringValue(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks the seed's tree in OTLP spans: ids, parents, names and genkit attributes.
+fn assert_seed_tree(spans: &[Span], ids: &RootIds) {
+    assert_eq!(spans.len(), 5, "{spans:#?}");
+    let by_name = |name: &str| -> Vec<&Span> { spans.iter().filter(|s| s.name == name).collect() };
+    for s in spans {
+        assert_eq!(hex(&s.trace_id), ids.trace_id);
+        assert!(s.end_time_unix_nano >= s.start_time_unix_nano);
+        assert_eq!(s.kind, 1, "SPAN_KIND_INTERNAL");
+    }
+    let flow = by_name("research_flow")[0];
+    assert_eq!(hex(&flow.span_id), ids.span_id);
+    assert!(flow.parent_span_id.is_empty());
+    assert_eq!(
+        value(&flow.attributes, "genkit:isRoot"),
+        Some(&any_value::Value::BoolValue(true))
+    );
+    assert_eq!(
+        string_attr(&flow.attributes, "genkit:path").as_deref(),
+        Some("/{research_flow,t:flow}")
+    );
+    assert_eq!(
+        string_attr(&flow.attributes, "genkit:input").as_deref(),
+        Some(r#"{"query":"Rust"}"#)
+    );
+    let generate = by_name("generate")[0];
+    assert_eq!(generate.parent_span_id, flow.span_id);
+    for name in ["scripted", "web_search"] {
+        for s in by_name(name) {
+            assert_eq!(s.parent_span_id, generate.span_id, "{name}");
+        }
+    }
+    assert_eq!(by_name("scripted").len(), 2);
+    assert_eq!(
+        string_attr(&by_name("web_search")[0].attributes, "genkit:path").as_deref(),
+        Some("/{research_flow,t:flow}/{generate,t:util}/{web_search,t:action,s:tool}")
+    );
+}
+
+fn otlp_layer(protocol: OtlpProtocol, url: &str) -> GenkitLayer {
+    GenkitLayer::builder()
+        .realtime(false)
+        .otlp(
+            OtlpConfig::new(protocol)
+                .endpoint(url)
+                .service_name("genkit-rs-test"),
+        )
+        .build()
+}
+
+// ------------------------------------------------------------------------- tests ----
+
+#[tokio::test]
+async fn http_protobuf_receiver_gets_the_seed_tree() {
+    let (url, requests) = http_receiver().await;
+    let layer = otlp_layer(OtlpProtocol::HttpProtobuf, &url);
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+    let ai = app().await;
+    let ids = RootIds::new();
+    let out = telemetry::with_root_ids(ids.clone(), research(&ai, "Rust"))
+        .await
+        .unwrap();
+    assert_eq!(out, json!("Report: Results for: Rust"));
+    layer.flush().await;
+    let received = spans(&requests);
+    for (service, scope, _) in &received {
+        assert_eq!(service, "genkit-rs-test");
+        assert_eq!(scope, "genkit-tracer");
+    }
+    let spans: Vec<Span> = received.into_iter().map(|(_, _, s)| s).collect();
+    assert_seed_tree(&spans, &ids);
+    let stats = layer.otlp_stats().unwrap();
+    assert_eq!((stats.exported, stats.dropped, stats.failed), (5, 0, 0));
+    // No Genkit telemetry server was configured: nothing went there.
+    assert_eq!(layer.stats().queued, 0);
+}
+
+#[tokio::test]
+async fn grpc_receiver_gets_the_seed_tree_and_errors() {
+    let (url, requests) = grpc_receiver().await;
+    let layer = otlp_layer(OtlpProtocol::Grpc, &url);
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+    let ai = app().await;
+    let ids = RootIds::new();
+    telemetry::with_root_ids(ids.clone(), research(&ai, "Rust"))
+        .await
+        .unwrap();
+    let failed = RootIds::new();
+    let err = telemetry::with_root_ids(failed.clone(), research(&ai, "fail"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), GenkitStatus::Unavailable);
+    layer.flush().await;
+
+    let all: Vec<Span> = spans(&requests).into_iter().map(|(_, _, s)| s).collect();
+    let ok: Vec<Span> = all
+        .iter()
+        .filter(|s| hex(&s.trace_id) == ids.trace_id)
+        .cloned()
+        .collect();
+    assert_seed_tree(&ok, &ids);
+    let tool = all
+        .iter()
+        .find(|s| hex(&s.trace_id) == failed.trace_id && s.name == "web_search")
+        .expect("the failed trace's tool span");
+    let status = tool.status.as_ref().unwrap();
+    assert_eq!(status.code, StatusCode::Error as i32);
+    assert!(status.message.contains("search backend down"), "{status:?}");
+    assert_eq!(
+        value(&tool.attributes, "genkit:isFailureSource"),
+        Some(&any_value::Value::BoolValue(true))
+    );
+    assert_eq!(tool.events.len(), 1);
+    assert_eq!(tool.events[0].name, "exception");
+    assert_eq!(
+        string_attr(&tool.events[0].attributes, "exception.message").as_deref(),
+        Some(status.message.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_missing_receiver_does_not_affect_calls() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    for protocol in [OtlpProtocol::HttpProtobuf, OtlpProtocol::Grpc] {
+        let layer = otlp_layer(protocol, &url);
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+        let ai = app().await;
+        assert_eq!(
+            research(&ai, "Rust").await.unwrap(),
+            json!("Report: Results for: Rust")
+        );
+        layer.flush().await;
+        let stats = layer.otlp_stats().unwrap();
+        assert_eq!((stats.exported, stats.failed), (0, 5), "{protocol:?}");
+    }
+}
+
+/// `telemetry::layer()` configured only by `OTEL_*` variables, in a child process (this
+/// test binary re-run with the variables set), for HTTP/protobuf and gRPC.
+#[tokio::test]
+async fn otel_environment_variables_configure_the_default_layer() {
+    if std::env::var_os("GENKIT_OTLP_TEST_CHILD").is_some() {
+        let layer = telemetry::layer();
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+        let ai = app().await;
+        let ids = RootIds {
+            trace_id: std::env::var("GENKIT_OTLP_TEST_TRACE").unwrap(),
+            span_id: "00f067aa0ba902b7".into(),
+        };
+        telemetry::with_root_ids(ids, research(&ai, "Rust"))
+            .await
+            .unwrap();
+        layer.flush().await;
+        assert_eq!(layer.otlp_stats().map(|s| s.exported), Some(5));
+        return;
+    }
+    for (protocol, (url, requests)) in [
+        ("http/protobuf", http_receiver().await),
+        ("grpc", grpc_receiver().await),
+    ] {
+        let ids = RootIds {
+            trace_id: RootIds::new().trace_id,
+            span_id: "00f067aa0ba902b7".into(),
+        };
+        let exe = std::env::current_exe().unwrap();
+        let out = tokio::process::Command::new(exe)
+            .args([
+                "--exact",
+                "otel_environment_variables_configure_the_default_layer",
+                "--nocapture",
+            ])
+            .env("GENKIT_OTLP_TEST_CHILD", "1")
+            .env("GENKIT_OTLP_TEST_TRACE", &ids.trace_id)
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+            .env("OTEL_SERVICE_NAME", "research-from-env")
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .env_remove("OTEL_TRACES_EXPORTER")
+            .env_remove("GENKIT_TELEMETRY_SERVER")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{protocol}: child failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let received = spans(&requests);
+        assert!(!received.is_empty(), "{protocol}: nothing received");
+        for (service, _, _) in &received {
+            assert_eq!(service, "research-from-env", "{protocol}");
+        }
+        let spans: Vec<Span> = received.into_iter().map(|(_, _, s)| s).collect();
+        assert_seed_tree(&spans, &ids);
+    }
+}

@@ -1,0 +1,59 @@
+//! `examples/agent.rs` run twice with the same session id: the second run remembers
+//! the first (against the local Gemini-compatible server over HTTP).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use genkit::googleai::server::LocalGemini;
+
+/// `cargo test` builds the examples next to the test binaries' directory.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test` (which builds the examples)",
+        path.display()
+    );
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_example_remembers_across_runs() {
+    let server = LocalGemini::start().await.unwrap();
+    let db = std::env::temp_dir().join(format!("genkit-agent-example-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let run = |msg: &str| {
+        let out = Command::new(example("agent"))
+            .args(["test-session", msg])
+            .env("GEMINI_API_KEY", "k")
+            .env("GOOGLE_GEMINI_BASE_URL", server.base_url())
+            .env("AGENT_DB", &db)
+            .output()
+            .expect("run the example");
+        assert!(
+            out.status.success(),
+            "example failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = tokio::task::block_in_place(|| run("Search: Rust agents"));
+    assert!(
+        first.contains("Based on web_search: Results for: Rust agents"),
+        "{first}"
+    );
+    assert!(!first.contains("remembered"), "{first}");
+    let second = tokio::task::block_in_place(|| run("What did I ask before?"));
+    assert!(
+        second.contains(r#"remembered 4 earlier messages; you asked: ["Search: Rust agents"]"#),
+        "{second}"
+    );
+    // The second run sent the first run's conversation to the model.
+    let last = server.requests().pop().unwrap().body.to_string();
+    assert!(last.contains("Search: Rust agents") && last.contains("What did I ask before?"));
+    let _ = std::fs::remove_file(&db);
+}

@@ -1,8 +1,0 @@
-use genkit::prelude::*;
-
-#[genkit::tool]
-async fn shout(input: String) -> String {
-    input.to_uppercase()
-}
-
-fn main() {}
