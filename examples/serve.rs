@@ -67,7 +67,7 @@ async fn main() -> Result<()> {
     let mut app = Router::new()
         .route(
             "/research",
-            post(genkit::axum::flow(research_flow::action()).with_options(opts.clone())),
+            post(genkit::axum::flow(research_flow).with_options(opts.clone())),
         )
         .merge(genkit::axum::flows_with(&ai, opts.clone()))
         .merge(genkit::axum::agent_with(agent, "/myAgent", opts))

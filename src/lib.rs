@@ -13,7 +13,7 @@
 pub use genkit_core::*;
 
 #[doc(inline)]
-pub use genkit_macros::{flow, tool};
+pub use genkit_macros::{flow, schema, tool};
 
 /// What most programs need: `use genkit::prelude::*;`.
 pub mod prelude {

@@ -346,6 +346,11 @@ fn genkit_start_runs_flows_streams_traces_and_batches() {
     let streamed = text(&out);
     assert!(out.status.success(), "{streamed}");
     assert!(streamed.contains("Result:"), "{streamed}");
+    // The flow relays its generate chunks: the tool turn's chunk is printed before
+    // the result (the result itself is a plain string).
+    let (chunks, _) = streamed.split_once("Result:").unwrap_or_default();
+    assert!(chunks.contains("toolResponse"), "{streamed}");
+    assert!(chunks.contains("web_search"), "{streamed}");
     trace_id_of(&streamed);
 
     // Bad input: an error, not a crash.

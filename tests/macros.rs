@@ -526,3 +526,52 @@ async fn a_direct_call_is_traced_with_its_input_when_serializable() {
     assert!(!added.contains_key("genkit:input"), "{added:?}");
     assert_eq!(added["genkit:output"], "3");
 }
+
+mod schema_attribute {
+    //! `#[genkit::schema]` derives serde and schemars through `genkit` alone.
+    use genkit::prelude::*;
+
+    /// A city to look up.
+    #[genkit::schema]
+    #[derive(Debug, PartialEq)]
+    pub struct CityQuery {
+        /// The city's name.
+        #[serde(rename = "cityName")]
+        pub city: String,
+        pub days: Option<u8>,
+    }
+
+    /// Reports the weather.
+    #[genkit::tool]
+    async fn forecast(input: CityQuery) -> Result<String> {
+        Ok(format!(
+            "{} for {} days",
+            input.city,
+            input.days.unwrap_or(1)
+        ))
+    }
+
+    #[tokio::test]
+    async fn derives_work_without_direct_dependencies() {
+        let q: CityQuery = serde_json::from_value(json!({"cityName": "Oslo"})).unwrap();
+        assert_eq!(
+            q,
+            CityQuery {
+                city: "Oslo".into(),
+                days: None
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&q).unwrap(),
+            json!({"cityName": "Oslo", "days": null})
+        );
+        let schema = genkit::schema::schema_of::<CityQuery>();
+        assert_eq!(schema["description"], "A city to look up.");
+        assert_eq!(
+            schema["properties"]["cityName"]["description"],
+            "The city's name."
+        );
+        assert_eq!(schema["required"], json!(["cityName"]));
+        assert_eq!(forecast(q).await.unwrap(), "Oslo for 1 days");
+    }
+}

@@ -15,24 +15,7 @@ use crate::context::{RequestContext, RequestData};
 use crate::options::ServeOptions;
 use crate::{body, run};
 
-/// Something that names a flow: a [`FlowRef`], or a `#[genkit::flow]` through its
-/// `action()` (`research_flow::action()`).
-pub trait IntoFlow {
-    /// The flow.
-    fn into_flow(self) -> FlowRef;
-}
-
-impl IntoFlow for FlowRef {
-    fn into_flow(self) -> FlowRef {
-        self
-    }
-}
-
-impl IntoFlow for &FlowRef {
-    fn into_flow(self) -> FlowRef {
-        Arc::clone(self)
-    }
-}
+pub use genkit_core::flow::IntoFlow;
 
 /// Marks a [`FlowHandler`] that takes its [`Genkit`] from the Router's state.
 #[derive(Clone, Copy, Debug, Default)]
@@ -89,7 +72,7 @@ impl<G> FlowHandler<G> {
 /// ```
 ///
 /// A `#[genkit::flow] async fn research_flow(..)` is passed as
-/// `genkit::axum::flow(research_flow::action())`.
+/// `genkit::axum::flow(research_flow)`.
 pub fn flow(flow: impl IntoFlow) -> FlowHandler<FromState> {
     FlowHandler {
         flow: flow.into_flow(),

@@ -3,7 +3,7 @@
 //! `remoteAgent` from `genkit/beta/client`) and any curl user can call them.
 //!
 //! ```no_run
-//! use genkit_axum::{ServeOptions, Shutdown, api_key};
+//! use genkit_axum::{ServeOptions, Shutdown};
 //! # async fn demo(ai: genkit_core::Genkit, research_flow: genkit_core::FlowRef) -> std::io::Result<()> {
 //! let shutdown = Shutdown::new();
 //! let app = axum::Router::new()
@@ -33,6 +33,14 @@
 //!   real error is logged with `tracing`.
 //! - Limits ([`ServeOptions`]): body size (413), JSON nesting depth (400, checked
 //!   before parsing), time to send the body (408), run timeout (504), shutdown (503).
+//!
+//! # Agents
+//! [`agent`] serves an agent as genkit-fastapi's `serve_agent` does: `POST /<name>`
+//! with `{"data": <AgentInput>, "init"?: <AgentInit>}` runs a turn (streamed as
+//! `AgentStreamChunk` frames on request), and with a store `POST /<name>/getSnapshot`
+//! (`{"data": {"snapshotId"} | {"sessionId"}}`, a bare 404 when there is none) and
+//! `POST /<name>/abort` (`{"data": {"snapshotId"}}` → the status before the abort).
+//! The JS `remoteAgent` client chats with it, server- or client-managed state.
 //!
 //! # Auth and context
 //! A [`ContextProvider`] reads the request (method, headers, input) and returns the

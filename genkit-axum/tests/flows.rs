@@ -463,3 +463,18 @@ async fn shutdown_ends_streams_in_flight_with_a_clear_error() {
         "the server did not stop: {finished:?}"
     );
 }
+
+#[tokio::test]
+async fn requests_after_shutdown_started_get_503() {
+    let a = app().await;
+    let shutdown = Shutdown::new();
+    shutdown.trigger();
+    let url = serve(flows_with(&a.ai, ServeOptions::new().shutdown(&shutdown))).await;
+    let (code, body) = post_json(&format!("{url}/research"), json!({"data": {"query": "x"}})).await;
+    assert_eq!(code, 503);
+    assert_eq!(
+        body,
+        json!({"status": "UNAVAILABLE", "message": "the server is shutting down"})
+    );
+    assert!(a.gemini.requests().is_empty());
+}

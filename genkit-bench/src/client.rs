@@ -143,7 +143,7 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
         }
         "loop" => {
             let side = side.as_ref().ok_or_else(|| Error::internal("no client"))?;
-            for _ in 0..a.warmup.min(20) {
+            for _ in 0..a.warmup.min(5) {
                 side.tool_loop().await?;
             }
             let lat = Arc::new(Mutex::new(Vec::new()));

@@ -34,9 +34,11 @@ pub async fn bind(
         .route("/{version}/models", get(list_models))
         .route(
             "/{version}/models/{call}",
-            post(move |Path((_version, call)): Path<(String, String)>, body: Bytes| {
-                answer(call, body, latency)
-            }),
+            post(
+                move |Path((_version, call)): Path<(String, String)>, body: Bytes| {
+                    answer(call, body, latency)
+                },
+            ),
         );
     Ok((addr, async move { axum::serve(listener, app).await }))
 }

@@ -94,8 +94,14 @@ fn smoke_run_prints_every_row_with_sane_numbers() {
 
     let agents = rows_of(&stdout, "### 4. Agents");
     assert_eq!(agents.len(), 5, "{stdout}");
-    assert!(agents[0][0].starts_with("RSS per 10,000 idle sessions"), "{agents:?}");
-    assert!(agents[1][0].starts_with("turns/s with 20 active sessions"), "{agents:?}");
+    assert!(
+        agents[0][0].starts_with("RSS per 10,000 idle sessions"),
+        "{agents:?}"
+    );
+    assert!(
+        agents[1][0].starts_with("turns/s with 20 active sessions"),
+        "{agents:?}"
+    );
     for row in &agents {
         let n = numbers(&row[1].split(" / ").collect::<Vec<_>>());
         assert!(!n.is_empty(), "row {row:?}");

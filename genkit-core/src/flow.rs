@@ -43,6 +43,29 @@ impl FlowContext {
         Ok(())
     }
 
+    /// Runs a generate call; when this flow's caller streams, every chunk of the call
+    /// (all turns of its tool loop) is relayed to it as it arrives.
+    ///
+    /// ```no_run
+    /// # use genkit_core::{FlowContext, Genkit, Result};
+    /// # async fn f(ai: &Genkit, cx: FlowContext) -> Result<String> {
+    /// let response = cx.forward(ai.generate().prompt("Tell me a story.")).await?;
+    /// # Ok(response.text()) }
+    /// ```
+    pub async fn forward(
+        &self,
+        call: crate::generate::GenerateBuilder,
+    ) -> Result<crate::types::GenerateResponse> {
+        if !self.is_streaming() {
+            return call.await;
+        }
+        let mut stream = call.stream();
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+            self.send_chunk(chunk?).await?;
+        }
+        stream.response().await
+    }
+
     /// The request context (auth) the flow was called with.
     pub fn context(&self) -> Option<&Value> {
         self.context.as_deref()
@@ -59,6 +82,24 @@ pub struct FlowAction {
 
 /// A shared flow.
 pub type FlowRef = Arc<FlowAction>;
+
+/// Something that is a flow: a [`FlowRef`] or a `#[genkit::flow]` value.
+pub trait IntoFlow {
+    /// The flow.
+    fn into_flow(self) -> FlowRef;
+}
+
+impl IntoFlow for FlowRef {
+    fn into_flow(self) -> FlowRef {
+        self
+    }
+}
+
+impl IntoFlow for &FlowRef {
+    fn into_flow(self) -> FlowRef {
+        Arc::clone(self)
+    }
+}
 
 impl FlowAction {
     /// A flow from a typed async function; schemas come from `JsonSchema`.

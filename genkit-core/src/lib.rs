@@ -23,7 +23,7 @@ pub mod types;
 
 pub use action::{Action, ActionDesc, ActionKind, ActionRef, RunOptions};
 pub use error::{Error, Result, Status};
-pub use flow::{FlowAction, FlowContext, FlowRef};
+pub use flow::{FlowAction, FlowContext, FlowRef, IntoFlow};
 pub use generate::{GenerateBuilder, GenerateStream};
 pub use genkit::{Genkit, GenkitBuilder, Plugin};
 pub use middleware::{
@@ -83,7 +83,8 @@ pub mod __private {
     // ---- Used by `genkit-macros` (`#[genkit::tool]`, `#[genkit::flow]`). ----
 
     pub use crate::{
-        Error, FlowAction, FlowContext, Genkit, IntoTool, ToolAction, ToolContext, ToolSpec,
+        Error, FlowAction, FlowContext, Genkit, IntoFlow, IntoTool, ToolAction, ToolContext,
+        ToolSpec,
     };
     pub use std::default::Default;
     pub use std::ops::Deref;

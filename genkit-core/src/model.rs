@@ -207,6 +207,11 @@ impl ModelAction {
         if let Ok(v) = serde_json::to_value(&info) {
             desc.metadata.insert("model".into(), v);
         }
+        // As the JS runtime lists models: the label as description, Genkit's
+        // ModelRequest / ModelResponse schemas.
+        desc.description = info.label.clone();
+        desc.input_schema = crate::schema::genkit_def("ModelRequest").map(|s| (*s).clone());
+        desc.output_schema = crate::schema::genkit_def("ModelResponse").map(|s| (*s).clone());
         ModelAction {
             desc,
             info,

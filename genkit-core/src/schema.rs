@@ -105,3 +105,69 @@ pub fn validator_of<T: JsonSchema + ?Sized + 'static>() -> Result<Arc<Validator>
         .or_insert(v)
         .clone())
 }
+
+/// The definition `name` of Genkit's own data-model schema (`GenerateActionOptions`,
+/// `ModelRequest`, …) as a standalone JSON schema holding only the definitions it
+/// refers to. Parsed once per process; `None` for an unknown name.
+pub fn genkit_def(name: &str) -> Option<Arc<Value>> {
+    static DEFS: OnceLock<Option<serde_json::Map<String, Value>>> = OnceLock::new();
+    static BUILT: OnceLock<RwLock<HashMap<String, Arc<Value>>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    if let Some(v) = built.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+        return Some(v.clone());
+    }
+    let defs = DEFS
+        .get_or_init(|| {
+            let text = include_str!("../schema/genkit-schema.json");
+            let mut doc: Value = serde_json::from_str(text).ok()?;
+            match doc.get_mut("$defs")?.take() {
+                Value::Object(m) => Some(m),
+                _ => None,
+            }
+        })
+        .as_ref()?;
+    defs.get(name)?;
+    // The definitions reachable from `name` through `#/$defs/...` references.
+    let mut needed = vec![name.to_string()];
+    let mut i = 0;
+    while i < needed.len() {
+        if let Some(def) = defs.get(&needed[i]) {
+            collect_refs(def, &mut needed);
+        }
+        i += 1;
+    }
+    let mut sub = serde_json::Map::new();
+    for n in &needed {
+        if let Some(d) = defs.get(n) {
+            sub.insert(n.clone(), d.clone());
+        }
+    }
+    let schema = Arc::new(serde_json::json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$ref": format!("#/$defs/{name}"),
+        "$defs": sub,
+    }));
+    built
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(name.to_string(), schema.clone());
+    Some(schema)
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref")
+                && let Some(rest) = r.strip_prefix("#/$defs/")
+            {
+                let def = rest.split('/').next().unwrap_or(rest).to_string();
+                if !out.contains(&def) {
+                    out.push(def);
+                }
+            }
+            m.values().for_each(|x| collect_refs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
+        _ => {}
+    }
+}

@@ -570,3 +570,55 @@ async fn the_queue_is_also_bounded_in_bytes() {
     assert_eq!(stats.queued + stats.dropped, 50);
     assert!(stats.dropped > 0, "{stats:?}");
 }
+
+/// `init()`, `GENKIT_TELEMETRY_SERVER` (which wins over `set_server_url`) and
+/// `GENKIT_ENABLE_REALTIME_TELEMETRY`, in a child process (this test binary re-run with
+/// the variables set) so the global subscriber and environment are its own.
+#[tokio::test]
+async fn init_and_the_genkit_environment_variables_drive_the_global_layer() {
+    if std::env::var_os("GENKIT_TELEMETRY_TEST_CHILD").is_some() {
+        assert!(telemetry::init());
+        assert!(!telemetry::init(), "a second global subscriber is refused");
+        telemetry::set_server_url("http://127.0.0.1:9");
+        let env_url = std::env::var("GENKIT_TELEMETRY_SERVER").unwrap();
+        assert_eq!(telemetry::server_url().as_deref(), Some(env_url.as_str()));
+        let ai = app().await;
+        let ids = RootIds::new();
+        println!("trace {}", ids.trace_id);
+        telemetry::with_root_ids(ids, research(&ai, "Rust"))
+            .await
+            .unwrap();
+        telemetry::flush().await;
+        assert_eq!(telemetry::stats().exported, 10);
+        return;
+    }
+    let server = TraceServer::start(Reply::Ok).await;
+    let out = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "init_and_the_genkit_environment_variables_drive_the_global_layer",
+            "--nocapture",
+        ])
+        .env("GENKIT_TELEMETRY_TEST_CHILD", "1")
+        .env("GENKIT_TELEMETRY_SERVER", &server.url)
+        .env("GENKIT_ENABLE_REALTIME_TELEMETRY", "true")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace_id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("trace "))
+        .expect("the child printed its trace id");
+    let traces = server.traces();
+    let by_trace = merged(&traces);
+    assert_eq!(by_trace.keys().collect::<Vec<_>>(), [trace_id]);
+    let spans = &by_trace[trace_id];
+    let starts = spans.iter().filter(|s| s["endTime"] == json!(0.0)).count();
+    assert_eq!((spans.len(), starts), (10, 5));
+}

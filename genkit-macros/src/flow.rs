@@ -153,6 +153,12 @@ fn generate(args: &Args, f: &RawFn, sig: &check::FlowSig) -> TokenStream {
                 }
             }
 
+            impl #p::IntoFlow for #ident {
+                fn into_flow(self) -> #p::Arc<#p::FlowAction> {
+                    #p::Arc::clone(#ident::action())
+                }
+            }
+
             impl #p::Deref for #ident {
                 type Target = __GenkitCall;
                 fn deref(&self) -> &__GenkitCall {

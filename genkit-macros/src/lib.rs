@@ -9,6 +9,7 @@ mod attr;
 mod check;
 mod flow;
 mod item;
+mod schema;
 #[cfg(test)]
 mod tests;
 mod tool;
@@ -105,6 +106,36 @@ use quote::quote;
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
     tool::expand(args.into(), item.into()).into()
+}
+
+/// Derives `Serialize`, `Deserialize` and `JsonSchema` for a tool, flow or output type,
+/// through the `genkit` crate: the program needs no direct `serde` or `schemars`
+/// dependency.
+///
+/// ```ignore
+/// /// What to search for.
+/// #[genkit::schema]
+/// struct SearchInput {
+///     /// The query text.
+///     query: String,
+/// }
+/// ```
+///
+/// is the same as
+///
+/// ```ignore
+/// #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+/// struct SearchInput { query: String }
+/// ```
+///
+/// with serde's and schemars' `crate = ".."` attributes pointing into `genkit`.
+/// Field attributes (`#[serde(rename = "..")]`, `#[schemars(..)]`, doc comments) work
+/// as usual.
+///
+/// Arguments: `crate = "..."`, the path of the `genkit` crate when it is renamed.
+#[proc_macro_attribute]
+pub fn schema(args: TokenStream, item: TokenStream) -> TokenStream {
+    schema::expand(args.into(), item.into()).into()
 }
 
 /// Turns an `async fn` into a Genkit flow: registered as `/flow/{name}` on every

@@ -14,6 +14,7 @@ use genkit_core::agent::{AgentInit, AgentInput, InMemorySessionStore, SessionSto
 use genkit_core::{Error, Genkit, ToolContext};
 use genkit_googleai::GoogleAi;
 use genkit_googleai::server::LocalGemini;
+
 use genkit_store::SqliteSessionStore;
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -142,18 +143,51 @@ async fn run(
     Ok(())
 }
 
-fn main() -> genkit_core::Result<()> {
-    let n: usize = std::env::var("SESSIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
+/// The local Gemini server runs in a child process (this same binary with
+/// `BENCH_SERVER=1`), so its request log does not count as the sessions' memory.
+fn serve() -> genkit_core::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let server = LocalGemini::start().await?;
+        println!("{}", server.base_url());
+        // Until the parent closes our stdin.
+        let mut line = String::new();
+        let _ = tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line)).await;
+        Ok(())
+    })
+}
+
+fn main() -> genkit_core::Result<()> {
+    if std::env::var_os("BENCH_SERVER").is_some() {
+        return serve();
+    }
+    let n: usize = std::env::var("SESSIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .env("BENCH_SERVER", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut base_url = String::new();
+    {
+        use std::io::BufRead;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| Error::internal("no stdout"))?;
+        std::io::BufReader::new(stdout).read_line(&mut base_url)?;
+    }
+    let base_url = base_url.trim().to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
         let ai = Genkit::builder()
-            .plugin(GoogleAi::new("k").with_base_url(server.base_url()))
+            .plugin(GoogleAi::new("k").with_base_url(base_url))
             .model("googleai/gemini-2.0-flash")
             .without_submitted_actions()
             .build()
@@ -165,6 +199,9 @@ fn main() -> genkit_core::Result<()> {
                 Ok::<_, Error>(format!("Results for: {}", i.query))
             },
         )?;
+        // Warm-up: grows the HTTP connection pool to n connections first, so the
+        // memory figures below are the sessions', not the pool's.
+        run("warm-up", &ai, Arc::new(InMemorySessionStore::new()), n).await?;
         run("memory", &ai, Arc::new(InMemorySessionStore::new()), n).await?;
         let dir = std::env::temp_dir().join(format!("genkit-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -177,5 +214,8 @@ fn main() -> genkit_core::Result<()> {
         .await?;
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
-    })
+    });
+    drop(child.stdin.take());
+    let _ = child.wait();
+    result
 }

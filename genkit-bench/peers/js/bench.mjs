@@ -95,7 +95,7 @@ if (o.workload === 'overhead') {
   lat.sort((a, b) => a - b);
   Object.assign(result, { n: lat.length, p50_ms: pct(lat, 50), p99_ms: pct(lat, 99) });
 } else if (o.workload === 'loop') {
-  for (let i = 0; i < Math.min(o.warmup, 20); i++) await loopOnce();
+  for (let i = 0; i < Math.min(o.warmup, 5); i++) await loopOnce();
   const lat = [];
   const c0 = cpuS();
   const w0 = performance.now();

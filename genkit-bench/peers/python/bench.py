@@ -106,7 +106,7 @@ async def main() -> None:
         lat.sort()
         result.update(n=len(lat), p50_ms=pct(lat, 50), p99_ms=pct(lat, 99))
     elif o.workload == 'loop':
-        for _ in range(min(o.warmup, 20)):
+        for _ in range(min(o.warmup, 5)):
             await loop_once()
         lat: list[float] = []
         c0 = time.process_time()

@@ -18,8 +18,8 @@ use crate::types::Part;
 ///
 /// Dropping the connection stops the running turn (a detached turn keeps running).
 pub struct BidiConnection {
-    pub(crate) tx: Option<mpsc::UnboundedSender<AgentInput>>,
-    pub(crate) rx: mpsc::Receiver<AgentStreamChunk>,
+    pub(crate) tx: Option<mpsc::UnboundedSender<Box<AgentInput>>>,
+    pub(crate) rx: mpsc::Receiver<Box<AgentStreamChunk>>,
     pub(crate) out: Option<oneshot::Receiver<Result<AgentOutput>>>,
     pub(crate) result: Option<Result<AgentOutput>>,
     pub(crate) error_yielded: bool,
@@ -37,7 +37,7 @@ impl BidiConnection {
         self.tx
             .as_ref()
             .ok_or_else(closed)?
-            .send(input)
+            .send(Box::new(input))
             .map_err(|_| closed())
     }
 
@@ -79,7 +79,7 @@ impl Stream for BidiConnection {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         match this.rx.poll_recv(cx) {
-            Poll::Ready(Some(c)) => return Poll::Ready(Some(Ok(c))),
+            Poll::Ready(Some(c)) => return Poll::Ready(Some(Ok(*c))),
             Poll::Pending => return Poll::Pending,
             // Closed and drained: the agent sent its output before dropping the channel.
             Poll::Ready(None) => {}

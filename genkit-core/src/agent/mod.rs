@@ -349,7 +349,7 @@ impl Agent {
         context: Option<Arc<Value>>,
     ) -> Result<AgentOutput> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let _ = tx.send(input);
+        let _ = tx.send(Box::new(input));
         drop(tx);
         invoke(self.inner.clone(), self.ai.clone(), init, rx, sink, context).await
     }
@@ -432,12 +432,11 @@ impl Agent {
         let (out_tx, out_rx) = oneshot::channel();
         let (inner, ai) = (self.inner.clone(), self.ai.clone());
         let fut = async move {
-            let sink = Sink::Typed(chunk_tx.clone());
+            let sink = Sink::Boxed(chunk_tx.clone());
             let r = invoke(inner, ai, init, in_rx, sink, context.map(Arc::new)).await;
             let _ = out_tx.send(r);
             drop(chunk_tx);
         };
-        eprintln!("DEBUGSIZE task future {} bytes; chunk {} input {} part {} msg {}", std::mem::size_of_val(&fut), std::mem::size_of::<AgentStreamChunk>(), std::mem::size_of::<AgentInput>(), std::mem::size_of::<Part>(), std::mem::size_of::<Message>());
         let task = tokio::spawn(fut);
         Ok(BidiConnection {
             tx: Some(in_tx),
@@ -455,7 +454,7 @@ async fn invoke(
     inner: Arc<AgentInner>,
     ai: Genkit,
     init: AgentInit,
-    inputs: mpsc::UnboundedReceiver<AgentInput>,
+    inputs: mpsc::UnboundedReceiver<Box<AgentInput>>,
     sink: Sink,
     context: Option<Arc<Value>>,
 ) -> Result<AgentOutput> {

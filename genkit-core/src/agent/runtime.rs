@@ -29,6 +29,8 @@ pub(crate) const PREAMBLE_KEY: &str = "_genkit_agent_preamble";
 pub(crate) enum Sink {
     None,
     Typed(mpsc::Sender<AgentStreamChunk>),
+    /// Boxed chunks: a channel slot is a pointer, so an idle connection's buffer is small.
+    Boxed(mpsc::Sender<Box<AgentStreamChunk>>),
     Json(mpsc::Sender<Value>),
 }
 
@@ -38,6 +40,9 @@ impl Sink {
             Sink::None => {}
             Sink::Typed(tx) => {
                 let _ = tx.send(chunk).await;
+            }
+            Sink::Boxed(tx) => {
+                let _ = tx.send(Box::new(chunk)).await;
             }
             Sink::Json(tx) => {
                 if let Ok(v) = serde_json::to_value(&chunk) {
@@ -287,9 +292,10 @@ impl Runtime {
     /// detach), then the output.
     pub(crate) async fn run(
         mut self,
-        mut inputs: mpsc::UnboundedReceiver<AgentInput>,
+        mut inputs: mpsc::UnboundedReceiver<Box<AgentInput>>,
     ) -> Result<AgentOutput> {
         while let Some(input) = inputs.recv().await {
+            let input = *input;
             if input.detach == Some(true) {
                 drop(inputs);
                 return self.detach(input).await;

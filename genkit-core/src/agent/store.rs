@@ -8,6 +8,23 @@
 //! failed, aborted) never change, a row never moves to another session, and a new turn
 //! that continues a session's head is refused with ABORTED when another turn got
 //! there first ([`HeadCheck`]), so two processes never silently lose a turn.
+//!
+//! ```
+//! use genkit_core::agent::{InMemorySessionStore, SessionSnapshot, SessionStore, SnapshotStatus};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> genkit_core::Result<()> {
+//! let store = InMemorySessionStore::new();
+//! let first = |_: Option<&SessionSnapshot>| {
+//!     let mut s = SessionSnapshot::new("s1");
+//!     s.session_id = Some("chat".into());
+//!     Some(s)
+//! };
+//! store.save_snapshot("s1", None, &first).await?;
+//! let leaf = store.session_leaf("chat").await?.expect("saved");
+//! assert_eq!(leaf.snapshot_id, "s1");
+//! assert_eq!(leaf.status(), SnapshotStatus::Completed); // filled in by the store
+//! # Ok(()) }
+//! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

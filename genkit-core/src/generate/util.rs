@@ -22,7 +22,9 @@ pub(crate) struct GenerateUtil {
 impl GenerateUtil {
     pub(crate) fn new() -> Self {
         let mut desc = ActionDesc::new(ActionKind::Util, "generate");
-        desc.description = Some("Runs the generate loop from GenerateActionOptions.".into());
+        desc.input_schema =
+            crate::schema::genkit_def("GenerateActionOptions").map(|s| (*s).clone());
+        desc.output_schema = crate::schema::genkit_def("GenerateResponse").map(|s| (*s).clone());
         GenerateUtil { desc }
     }
 }

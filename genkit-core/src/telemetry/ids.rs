@@ -1,6 +1,6 @@
 //! Trace and span ids, and the task-local ids of the next root span.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::future::Future;
 
@@ -71,27 +71,35 @@ pub(crate) fn span_id() -> String {
     format!("{:016x}", random_u64())
 }
 
-/// A random non-zero `u64`.
+/// A random non-zero `u64`: SplitMix64 over a per-thread state seeded from the OS
+/// (ids need to be unique, not secret; this keeps syscalls off the span path).
 pub(crate) fn random_u64() -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(seed());
+    }
     loop {
-        let mut b = [0u8; 8];
-        let v = match getrandom::fill(&mut b) {
-            Ok(()) => u64::from_le_bytes(b),
-            Err(_) => fallback_random(),
-        };
+        let v = STATE.with(|state| {
+            let mut z = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            state.set(z);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        });
         if v != 0 {
             return v;
         }
     }
 }
 
-/// Randomness from the std hasher's per-process keys and a counter, used only if the OS
-/// source fails.
-fn fallback_random() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// A seed from the OS, or from the std hasher's per-process keys if that fails.
+fn seed() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_ok() {
+        return u64::from_le_bytes(b);
+    }
+    use std::hash::{BuildHasher, Hash, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u64(std::process::id().into());
+    std::thread::current().id().hash(&mut h);
     h.finish()
 }
