@@ -8,11 +8,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
+use genkit_core::telemetry::{RootIds, with_root_ids};
 use genkit_core::{Error, Result, Status};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -73,16 +74,27 @@ pub(crate) async fn guarded<O>(
     }
 }
 
+/// The ids of the run's root span, sent as Genkit's flow server sends them (they name
+/// the trace in the Genkit telemetry server or an OTLP backend when one is configured).
+const TRACE_ID: HeaderName = HeaderName::from_static("x-genkit-trace-id");
+const SPAN_ID: HeaderName = HeaderName::from_static("x-genkit-span-id");
+
 /// Answers a non-streaming request.
 pub(crate) async fn respond_json<O: Serialize>(
     fut: impl Future<Output = Result<O>>,
     opts: &ServeOptions,
 ) -> Response {
+    let ids = RootIds::new();
+    let fut = with_root_ids(ids.clone(), fut);
     match guarded(fut, opts).await {
         Ok(out) => match result_json(&out) {
             Ok(bytes) => (
                 StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (TRACE_ID, ids.trace_id.as_str()),
+                    (SPAN_ID, ids.span_id.as_str()),
+                ],
                 bytes,
             )
                 .into_response(),
@@ -129,7 +141,8 @@ where
     F: FnOnce(mpsc::Sender<C>) -> BoxFuture<'static, Result<O>>,
 {
     let (tx, rx) = mpsc::channel(opts.stream_buffer);
-    let fut = run(tx);
+    let ids = RootIds::new();
+    let fut = with_root_ids(ids.clone(), run(tx));
     let run: BoxFuture<'static, Result<O>> = Box::pin(async move { guarded(fut, &opts).await });
     let stream = SseStream {
         run: Some(run),
@@ -142,6 +155,8 @@ where
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
+            (TRACE_ID, ids.trace_id.as_str()),
+            (SPAN_ID, ids.span_id.as_str()),
         ],
         Body::from_stream(stream),
     )

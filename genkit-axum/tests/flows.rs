@@ -69,6 +69,42 @@ async fn a_flow_on_a_route_of_its_own_answers_with_its_result() {
 }
 
 #[tokio::test]
+async fn responses_name_the_trace_of_the_run() {
+    let a = app().await;
+    let research = a.ai.registry().flow("research").expect("flow");
+    let url = serve(
+        Router::new()
+            .route("/research", post(flow(research)))
+            .with_state(a.ai.clone()),
+    )
+    .await;
+    let is_hex = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_hexdigit());
+    let mut seen = Vec::new();
+    for accept in ["application/json", "text/event-stream"] {
+        let r = client()
+            .post(format!("{url}/research"))
+            .header("accept", accept)
+            .json(&json!({"data": {"query": "ids"}}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 200);
+        let trace = r.headers()["x-genkit-trace-id"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let span = r.headers()["x-genkit-span-id"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(is_hex(&trace, 32), "{trace}");
+        assert!(is_hex(&span, 16), "{span}");
+        seen.push(trace);
+    }
+    assert_ne!(seen[0], seen[1], "each run is its own trace");
+}
+
+#[tokio::test]
 async fn every_flow_is_served_under_its_name() {
     let a = app().await;
     let url = serve(flows(&a.ai)).await;

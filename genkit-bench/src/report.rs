@@ -143,7 +143,7 @@ impl Report {
                         opt(r.p50_ms),
                         opt(r.p99_ms),
                         opt(cpu),
-                        opt(ratio(cpu, base_cpu)).replace('–', "–") + "×",
+                        opt(ratio(cpu, base_cpu)) + "×",
                         f(r.rss_kb as f64 / 1024.0)
                     );
                 }
@@ -312,7 +312,7 @@ impl Report {
             let cells: Vec<String> = vals
                 .iter()
                 .map(|v| match ratio(*v, first) {
-                    Some(r) => format!("{}", f(r)),
+                    Some(r) => f(r),
                     None => "–".into(),
                 })
                 .collect();
@@ -332,36 +332,34 @@ impl Report {
                 .map(|l| find(&self.overhead, l).and_then(|r| r.p50_ms))
                 .collect(),
         );
-        if let Some(c) = self
+        let largest = self
             .tool_loop
             .iter()
             .map(|(c, _)| *c)
             .filter(|c| *c <= 256)
-            .max()
-        {
-            if let Some(rows) = self.loop_at(c) {
-                line(
-                    &format!("loop throughput at {c} in flight"),
-                    labels
-                        .iter()
-                        .map(|l| find(rows, l).and_then(throughput))
-                        .collect(),
-                );
-                line(
-                    &format!("loop peak RSS at {c} in flight"),
-                    labels
-                        .iter()
-                        .map(|l| find(rows, l).map(|r| r.rss_kb as f64))
-                        .collect(),
-                );
-                line(
-                    &format!("loop CPU per generate at {c} in flight"),
-                    labels
-                        .iter()
-                        .map(|l| find(rows, l).and_then(cpu_ms_per_call))
-                        .collect(),
-                );
-            }
+            .max();
+        if let Some((c, rows)) = largest.and_then(|c| self.loop_at(c).map(|r| (c, r))) {
+            line(
+                &format!("loop throughput at {c} in flight"),
+                labels
+                    .iter()
+                    .map(|l| find(rows, l).and_then(throughput))
+                    .collect(),
+            );
+            line(
+                &format!("loop peak RSS at {c} in flight"),
+                labels
+                    .iter()
+                    .map(|l| find(rows, l).map(|r| r.rss_kb as f64))
+                    .collect(),
+            );
+            line(
+                &format!("loop CPU per generate at {c} in flight"),
+                labels
+                    .iter()
+                    .map(|l| find(rows, l).and_then(cpu_ms_per_call))
+                    .collect(),
+            );
         }
         line(
             "streaming chunks/s",

@@ -399,6 +399,7 @@ fn startup(exe: &Path, plan: &Plan) -> Result<(f64, usize, PathBuf), String> {
         let status = Command::new(&bin)
             .env_remove("GEMINI_API_KEY")
             .env_remove("GOOGLE_API_KEY")
+            .env_remove("GOOGLE_GENAI_API_KEY")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

@@ -919,6 +919,57 @@ async fn in_memory_store_notifies_status_changes() {
     assert_eq!(err.status(), Status::FailedPrecondition);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_limit_and_summarizer_hook_shorten_the_conversation() {
+    let server = LocalGemini::start().await.unwrap();
+    let ai = genkit(&server).await;
+    let limited = ai
+        .define_agent("short")
+        .system("Be brief.")
+        .history_limit(3)
+        .build()
+        .unwrap();
+    let mut conn = limited.stream_bidi().await.unwrap();
+    for t in ["one", "two", "three"] {
+        conn.send_text(t).await.unwrap();
+    }
+    conn.close();
+    let out = conn.output().await.unwrap();
+    let contents = server.requests().pop().unwrap().body["contents"].clone();
+    let texts: Vec<&str> = contents
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["parts"][0]["text"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[0], "two");
+    assert_eq!(texts[2], "three");
+    // The kept history is what the session stores (client-managed here).
+    assert_eq!(user_texts(&out.state.unwrap().messages), ["two", "three"]);
+
+    let summarized = ai
+        .define_agent("summarized")
+        .history_with(|mut history: Vec<genkit_core::Message>| {
+            if history.len() > 1 {
+                let last = history.pop().unwrap();
+                let summary = format!("Summary of {} earlier messages.", history.len());
+                history = vec![genkit_core::Message::user(summary), last];
+            }
+            history
+        })
+        .build()
+        .unwrap();
+    let mut conn = summarized.stream_bidi().await.unwrap();
+    conn.send_text("alpha").await.unwrap();
+    conn.send_text("beta").await.unwrap();
+    conn.close();
+    conn.output().await.unwrap();
+    let body = server.requests().pop().unwrap().body.to_string();
+    assert!(body.contains("Summary of 2 earlier messages."), "{body}");
+    assert!(!body.contains("alpha"), "{body}");
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!(
         "genkit-store-test-{name}-{}-{}",

@@ -380,14 +380,12 @@ impl Runtime {
         abort: Option<Arc<Notify>>,
     ) -> Result<TurnEndKind> {
         self.turn_index += 1;
-        let before_len = self.messages.len();
         let (custom_before, artifacts_before) = self.session.parts();
         let result = self.generate(input, abort).await;
         let (end, error) = match result {
             Ok(reason) => (reason, None),
             Err(e) => {
-                // Back to the last good state.
-                self.messages.truncate(before_len);
+                // Back to the last good state (`generate` restored the messages).
                 self.session.restore(custom_before, artifacts_before);
                 (AgentFinishReason::Failed, Some(e))
             }
@@ -465,6 +463,9 @@ impl Runtime {
         if let Some(resume) = &input.resume {
             validate_resume(&self.messages, resume)?;
         }
+        // The pre-turn history, restored if the turn fails or is aborted: the messages
+        // are moved into the request and come back only in a response.
+        let keep = self.messages.clone();
         let mut history = Vec::with_capacity(self.messages.len() + 2);
         if let Some(system) = &agent.system {
             let mut m = Message::new(Role::System, system.clone());
@@ -480,13 +481,6 @@ impl Runtime {
         if let Some(limit) = &agent.history {
             history = limit.apply(history);
         }
-        // Keep the pre-turn history to restore on failure: messages are moved into the
-        // request and come back in the response.
-        let keep: Vec<Message> = history
-            .iter()
-            .filter(|m| !is_preamble(m))
-            .cloned()
-            .collect();
         let mut gb = self
             .ai
             .generate()
