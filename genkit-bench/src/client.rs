@@ -108,6 +108,11 @@ impl ClientArgs {
     }
 }
 
+/// The warm-up before a measured window of `window`: a quarter of it, 0.2 to 2 s.
+pub fn warm_up(window: Duration) -> Duration {
+    (window / 4).clamp(Duration::from_millis(200), Duration::from_secs(2))
+}
+
 /// Runs the workload.
 pub async fn run(a: ClientArgs) -> Result<ClientResult> {
     let side = if a.workload == "agents" {
@@ -148,9 +153,10 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
             }
             let lat = Arc::new(Mutex::new(Vec::new()));
             let failed: Arc<Mutex<Option<Error>>> = Arc::default();
-            let c0 = cpu_seconds();
-            let w0 = Instant::now();
-            let deadline = w0 + a.duration;
+            // Steady state: the workers run a warm-up period first; the window counts
+            // the generates that complete inside it.
+            let window_start = Instant::now() + warm_up(a.duration);
+            let deadline = window_start + a.duration;
             for _ in 0..a.concurrency {
                 let (side, lat, failed) = (side.clone(), lat.clone(), failed.clone());
                 tokio::spawn(async move {
@@ -161,7 +167,7 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
                             return;
                         }
                         let done = Instant::now();
-                        if done <= deadline {
+                        if done >= window_start && done <= deadline {
                             lat.lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .push((done - t).as_secs_f64() * 1000.0);
@@ -169,6 +175,9 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
                     }
                 });
             }
+            tokio::time::sleep_until(window_start.into()).await;
+            let c0 = cpu_seconds();
+            let w0 = Instant::now();
             tokio::time::sleep_until(deadline.into()).await;
             r.wall_s = Some(w0.elapsed().as_secs_f64());
             r.cpu_s = cpu_seconds() - c0;

@@ -159,7 +159,7 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\n### 2. Tool loop: 3 tool turns × 2 parallel tool calls, then the answer (4 HTTP exchanges), server latency {} ms, {} s per row\n",
+            "\n### 2. Tool loop: 3 tool turns × 2 parallel tool calls, then the answer (4 HTTP exchanges), bench mock, server latency {} ms, {} s window per row after a warm-up\n",
             self.plan.loop_latency_ms,
             self.plan.loop_duration.as_secs_f64()
         );
@@ -171,6 +171,16 @@ impl Report {
         for (c, rows) in &self.tool_loop {
             for row in rows {
                 match &row.result {
+                    Ok(r) if r.n == 0 => {
+                        let _ = writeln!(
+                            s,
+                            "| {} | {} | 0 (none completed in the window) | – | – | {} | {} | – |",
+                            row.label,
+                            c,
+                            f(r.rss_kb as f64 / 1024.0),
+                            f(r.cpu_s),
+                        );
+                    }
                     Ok(r) => {
                         let _ = writeln!(
                             s,

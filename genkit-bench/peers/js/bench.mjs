@@ -97,18 +97,24 @@ if (o.workload === 'overhead') {
 } else if (o.workload === 'loop') {
   for (let i = 0; i < Math.min(o.warmup, 5); i++) await loopOnce();
   const lat = [];
-  const c0 = cpuS();
-  const w0 = performance.now();
-  const deadline = w0 + o.durationS * 1000;
+  // Steady state: a warm-up period first (a quarter of the window, 0.2 to 2 s); the
+  // window counts the generates that complete inside it.
+  const warm = Math.min(2, Math.max(0.2, o.durationS / 4)) * 1000;
+  const windowStart = performance.now() + warm;
+  const deadline = windowStart + o.durationS * 1000;
   let stop = false;
   const worker = async () => {
     while (!stop && performance.now() < deadline) {
       const t = performance.now();
       await loopOnce();
-      if (performance.now() <= deadline) lat.push(performance.now() - t);
+      const done = performance.now();
+      if (done >= windowStart && done <= deadline) lat.push(done - t);
     }
   };
   const workers = Array.from({ length: o.concurrency }, worker);
+  await new Promise((res) => setTimeout(res, warm));
+  const c0 = cpuS();
+  const w0 = performance.now();
   await new Promise((res) => setTimeout(res, o.durationS * 1000));
   stop = true;
   result.wall_s = (performance.now() - w0) / 1000;

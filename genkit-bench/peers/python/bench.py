@@ -109,18 +109,24 @@ async def main() -> None:
         for _ in range(min(o.warmup, 5)):
             await loop_once()
         lat: list[float] = []
-        c0 = time.process_time()
-        w0 = time.perf_counter()
-        deadline = w0 + o.duration_s
+        # Steady state: a warm-up period first (a quarter of the window, 0.2 to 2 s);
+        # the window counts the generates that complete inside it.
+        warm = min(2.0, max(0.2, o.duration_s / 4))
+        window_start = time.perf_counter() + warm
+        deadline = window_start + o.duration_s
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 t = time.perf_counter()
                 await loop_once()
-                if time.perf_counter() <= deadline:
-                    lat.append((time.perf_counter() - t) * 1000)
+                done = time.perf_counter()
+                if window_start <= done <= deadline:
+                    lat.append((done - t) * 1000)
 
         tasks = [asyncio.create_task(worker()) for _ in range(o.concurrency)]
+        await asyncio.sleep(warm)
+        c0 = time.process_time()
+        w0 = time.perf_counter()
         await asyncio.sleep(o.duration_s)
         result['wall_s'] = time.perf_counter() - w0
         result['cpu_s'] = time.process_time() - c0
