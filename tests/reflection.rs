@@ -804,3 +804,77 @@ fn project_root_uses_the_clis_markers_else_the_working_directory() {
     }
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// The Dev UI and CLI run an agent like any action: `/agent/{name}` with an
+/// `AgentInput`, streamed as `{modelChunk}` … `{turnEnd}` lines, then the
+/// `AgentOutput` (the shapes Genkit Python's runtime gives).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_runs_through_run_action() {
+    let ai = runtime().await;
+    ai.define_agent("myAgent")
+        .system("You are a helpful assistant.")
+        .tools(["web_search"])
+        .store(genkit::agent::InMemorySessionStore::new())
+        .build()
+        .expect("agent");
+    let srv = server(&ai).await;
+    let actions = get(srv.url(), "/api/actions").await;
+    let listed: Value = serde_json::from_str(&actions.body).expect("actions json");
+    for key in [
+        "/agent/myAgent",
+        "/agent-snapshot/myAgent",
+        "/agent-abort/myAgent",
+    ] {
+        assert!(listed.get(key).is_some(), "{key} listed");
+    }
+    let input = json!({"message": {"role": "user", "content": [{"text": "Research: agents"}]}});
+    let res = post(
+        srv.url(),
+        "/api/runAction?stream=true",
+        &run_body("/agent/myAgent", input),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let lines: Vec<Value> = res
+        .body
+        .split('\n')
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    let (last, chunks) = lines.split_last().expect("lines");
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c["modelChunk"]["content"][0]["text"] == "Searching."),
+        "{chunks:#?}"
+    );
+    let turn_end = chunks
+        .iter()
+        .find_map(|c| c.get("turnEnd"))
+        .expect("turnEnd chunk");
+    let output = &last["result"];
+    assert_eq!(output["finishReason"], "stop", "{output}");
+    assert_eq!(
+        output["message"]["content"][0]["text"],
+        "Found: Results for: agents"
+    );
+    assert_eq!(turn_end["snapshotId"], output["snapshotId"]);
+    let snapshot_id = output["snapshotId"].as_str().expect("snapshot id");
+
+    // The snapshot action reads the turn back.
+    let res = post(
+        srv.url(),
+        "/api/runAction",
+        &run_body(
+            "/agent-snapshot/myAgent",
+            json!({"snapshotId": snapshot_id}),
+        ),
+    )
+    .await;
+    let snap: Value = serde_json::from_str(&res.body).expect("json");
+    assert_eq!(snap["result"]["snapshotId"], snapshot_id, "{snap}");
+    assert_eq!(snap["result"]["status"], "completed");
+    assert_eq!(
+        snap["result"]["state"]["messages"].as_array().map(Vec::len),
+        Some(4)
+    );
+}
