@@ -130,8 +130,8 @@ struct Scripted {
     streamer: ModelRef,
 }
 
-/// A model that asks for `lookup` until the conversation holds a tool response, then
-/// answers; and a model that streams 1,000 chunks.
+/// A model that asks for `lookup` (when tools are declared) until the conversation
+/// holds a tool response, then answers; and a model that streams 1,000 chunks.
 fn scripted(rt: &tokio::runtime::Runtime) -> Scripted {
     let ai = ok(rt.block_on(Genkit::builder().without_submitted_actions().build()));
     let info = ModelInfo::new("scripted", ModelSupports::full());
@@ -139,7 +139,8 @@ fn scripted(rt: &tokio::runtime::Runtime) -> Scripted {
         "bench/scripted",
         info.clone(),
         |req: Arc<GenerateRequest>, _cx| async move {
-            let answered = req.messages.iter().any(|m| m.role == Role::Tool);
+            let no_tools = req.tools.as_ref().is_none_or(|t| t.is_empty());
+            let answered = no_tools || req.messages.iter().any(|m| m.role == Role::Tool);
             let part = if answered {
                 Part::text("Based on lookup: Results for: rust")
             } else {

@@ -117,12 +117,19 @@ fn runner_main(args: &[String]) -> Result<(), String> {
             Mode::Quick => " -- --quick",
             _ => " -- --smoke",
         };
-        let doc = format!(
+        let mut doc = format!(
             "# Benchmarks\n\nMeasured with `cargo run --release -p genkit-bench{flag}` on {}, {} s for the whole run.\n\nMachine: {}.\n\n{tables}\n{NOTES}",
             date(),
             started.elapsed().as_secs(),
             machine()
         );
+        // The serving section comes from genkit-axum's serve_load bench: keep it.
+        if let Ok(old) = std::fs::read_to_string(&out)
+            && let Some(i) = old.find(SERVING_SECTION)
+        {
+            doc.push('\n');
+            doc.push_str(&old[i..]);
+        }
         std::fs::write(&out, doc).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
         eprintln!("wrote {}", out.display());
     }
@@ -137,6 +144,9 @@ fn date() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()
 }
+
+/// The heading of the section `cargo bench -p genkit-axum --bench serve_load` writes.
+const SERVING_SECTION: &str = "### 6. Serving over HTTP";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -241,12 +241,17 @@ fn peers(plan: &Plan, notes: &mut Vec<String>) -> Vec<Peer> {
             );
         }
         eprintln!(
-            "installing genkit@1.42.0 and @genkit-ai/google-genai@1.42.0 into {}",
+            "installing genkit, @genkit-ai/google-genai and @genkit-ai/express 1.42.0 into {}",
             js.display()
         );
         let _ = Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-            .args(["genkit@1.42.0", "@genkit-ai/google-genai@1.42.0"])
+            // express: the peer server of genkit-axum's serve_load bench.
+            .args([
+                "genkit@1.42.0",
+                "@genkit-ai/google-genai@1.42.0",
+                "@genkit-ai/express@1.42.0",
+            ])
             .current_dir(&js)
             .status();
     }
@@ -272,7 +277,7 @@ fn peers(plan: &Plan, notes: &mut Vec<String>) -> Vec<Peer> {
     let py = cache.join("bench-py");
     if !py_installed(&py) && plan.mode == Mode::Full {
         eprintln!(
-            "installing genkit==0.12.0 and genkit-google-genai==0.12.0 into {}",
+            "installing genkit, genkit-google-genai and genkit-fastapi 0.12.0 into {}",
             py.display()
         );
         let _ = Command::new("python3")
@@ -285,6 +290,9 @@ fn peers(plan: &Plan, notes: &mut Vec<String>) -> Vec<Peer> {
                 "-q",
                 "genkit==0.12.0",
                 "genkit-google-genai==0.12.0",
+                // The peer server of genkit-axum's serve_load bench.
+                "genkit-fastapi==0.12.0",
+                "uvicorn",
             ])
             .status();
     }
