@@ -134,9 +134,10 @@ pub struct FunctionDeclaration {
     /// What it does.
     #[serde(default)]
     pub description: String,
-    /// Parameters, in Gemini's OpenAPI-subset schema.
+    /// Parameters, in Gemini's OpenAPI-subset schema (converted once per tool and
+    /// shared by every request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Value>,
+    pub parameters: Option<std::sync::Arc<Value>>,
 }
 
 /// `ToolConfig`.

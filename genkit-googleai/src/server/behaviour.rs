@@ -130,7 +130,7 @@ pub fn generate(model: &str, req: &wire::GenerateContentRequest) -> Answer {
                 function_call: Some(wire::FunctionCall {
                     id: None,
                     name: chosen.name.clone(),
-                    args: Some(arguments(chosen.parameters.as_ref(), item)),
+                    args: Some(arguments(chosen.parameters.as_deref(), item)),
                 }),
                 thought_signature: (thinks && i == 0)
                     .then(|| format!("bG9jYWwtc2ln{}", req.contents.len())),
@@ -395,7 +395,7 @@ mod tests {
         wire::FunctionDeclaration {
             name: name.into(),
             description: desc.into(),
-            parameters: Some(params),
+            parameters: Some(std::sync::Arc::new(params)),
         }
     }
 
@@ -417,7 +417,7 @@ mod tests {
         );
         assert_eq!(best_match(&[&a, &b], "hello").unwrap().name, "get_weather");
         assert_eq!(
-            arguments(b.parameters.as_ref(), "rust"),
+            arguments(b.parameters.as_deref(), "rust"),
             json!({"query": "rust"})
         );
         assert_eq!(argument_text("Research: Rust 2024"), "Rust 2024");

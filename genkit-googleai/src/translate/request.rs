@@ -22,7 +22,12 @@
 //!   `thinkingConfig`, …) goes into `generationConfig` unchanged. An `apiKey` in the
 //!   config is refused: the request config is recorded in traces.
 
-use genkit_core::{Error, GenerateRequest, Message, Part, Result, Role, ToolChoice};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use genkit_core::{
+    Error, GenerateRequest, Message, Part, Result, Role, ToolChoice, ToolDefinition,
+};
 use serde_json::{Map, Value, json};
 
 use super::schema::to_gemini_schema;
@@ -65,11 +70,7 @@ pub fn to_gemini(req: &GenerateRequest) -> Result<Translated> {
         .map(|t| wire::FunctionDeclaration {
             name: t.name.clone(),
             description: t.description.clone(),
-            parameters: t
-                .input_schema
-                .as_ref()
-                .and_then(to_gemini_schema)
-                .filter(has_properties),
+            parameters: parameters_of(t),
         })
         .collect();
     if !declarations.is_empty() {
@@ -317,6 +318,34 @@ fn to_part(p: &Part) -> Result<wire::Part> {
 fn sent_id(r: Option<&str>) -> Option<String> {
     r.filter(|r| !r.is_empty() && !r.bytes().all(|b| b.is_ascii_digit()))
         .map(str::to_string)
+}
+
+/// The Gemini parameters of a tool, converted once per tool definition (definitions
+/// are shared `Arc`s, built when the tool is defined) and shared by every request.
+fn parameters_of(def: &Arc<ToolDefinition>) -> Option<Arc<Value>> {
+    type Cache = HashMap<usize, (Weak<ToolDefinition>, Option<Arc<Value>>)>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let key = Arc::as_ptr(def) as usize;
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some((weak, params)) = cache.get(&key)
+        && weak.upgrade().is_some_and(|d| Arc::ptr_eq(&d, def))
+    {
+        return params.clone();
+    }
+    let params = def
+        .input_schema
+        .as_ref()
+        .and_then(to_gemini_schema)
+        .filter(has_properties)
+        .map(Arc::new);
+    if cache.len() >= 4096 {
+        cache.retain(|_, (weak, _)| weak.strong_count() > 0);
+    }
+    cache.insert(key, (Arc::downgrade(def), params.clone()));
+    params
 }
 
 fn has_properties(s: &Value) -> bool {
