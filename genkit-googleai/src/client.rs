@@ -99,12 +99,13 @@ impl Client {
         method: &str,
         body: &T,
     ) -> Result<reqwest::Response> {
-        let what = format!("{method} {model}");
+        // Only error paths need the label: build it there.
+        let what = || format!("{method} {model}");
         let bytes = serde_json::to_vec(body)?;
         let fut = self.http.post(self.url(model, method)).body(bytes).send();
         let resp = match tokio::time::timeout(self.timeout, fut).await {
-            Err(_) => return Err(error::timeout(&what, self.timeout)),
-            Ok(Err(e)) => return Err(error::from_transport(&e, &what, self.key())),
+            Err(_) => return Err(error::timeout(&what(), self.timeout)),
+            Ok(Err(e)) => return Err(error::from_transport(&e, &what(), self.key())),
             Ok(Ok(r)) => r,
         };
         let code = resp.status().as_u16();
@@ -135,17 +136,18 @@ impl Client {
         method: &str,
         body: &T,
     ) -> Result<R> {
-        let what = format!("{method} {model}");
+        // Only error paths need the label: build it there.
+        let what = || format!("{method} {model}");
         let fut = async {
             let resp = self.send(model, method, body).await?;
             resp.bytes()
                 .await
-                .map_err(|e| error::from_transport(&e, &what, self.key()))
+                .map_err(|e| error::from_transport(&e, &what(), self.key()))
         };
         let bytes = tokio::time::timeout(self.timeout, fut)
             .await
-            .map_err(|_| error::timeout(&what, self.timeout))??;
-        serde_json::from_slice(&bytes).map_err(|e| error::malformed(&what, &e, self.key()))
+            .map_err(|_| error::timeout(&what(), self.timeout))??;
+        serde_json::from_slice(&bytes).map_err(|e| error::malformed(&what(), &e, self.key()))
     }
 
     /// `models/{model}:generateContent`.
