@@ -181,6 +181,7 @@ impl EmbedderAction {
             kind: "action",
             subtype: Some("embedder"),
             key: Some(&self.desc.key),
+            session_id: None,
         };
         let fut = (self.f)(request.clone());
         in_span(meta, Some(&request), None, fut).await
@@ -209,6 +210,7 @@ impl Action for EmbedderAction {
                 kind: "action",
                 subtype: Some("embedder"),
                 key: Some(&meta_key),
+                session_id: None,
             };
             let resp = in_span(meta, Some(&request), None, fut).await?;
             Ok(serde_json::to_value(resp)?)

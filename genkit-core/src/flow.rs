@@ -146,6 +146,7 @@ impl FlowAction {
             kind: "action",
             subtype: Some("flow"),
             key: Some(&self.desc.key),
+            session_id: None,
         }
     }
 

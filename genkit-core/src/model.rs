@@ -240,6 +240,7 @@ impl ModelAction {
             kind: "action",
             subtype: Some("model"),
             key: Some(&self.desc.key),
+            session_id: None,
         };
         let fut = (self.f)(request.clone(), cx);
         let started = std::time::Instant::now();

@@ -158,6 +158,7 @@ impl ToolAction {
             kind: "action",
             subtype: Some("tool"),
             key: Some(&self.desc.key),
+            session_id: None,
         };
         // The input is kept for the trace only when someone listens.
         let traced = tracing::enabled!(target: "genkit", tracing::Level::INFO)
@@ -201,6 +202,7 @@ impl ToolAction {
             kind: "action",
             subtype: Some("tool"),
             key: Some(&self.desc.key),
+            session_id: None,
         };
         in_span(meta, input, None, fut).await
     }

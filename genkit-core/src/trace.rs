@@ -28,6 +28,8 @@ pub struct SpanMeta<'a> {
     pub subtype: Option<&'a str>,
     /// `genkit:key`.
     pub key: Option<&'a str>,
+    /// `genkit:sessionId`, on an agent's turn.
+    pub session_id: Option<&'a str>,
 }
 
 /// What the current task inherits from the action it runs inside.
@@ -73,6 +75,7 @@ where
         "genkit:type" = meta.kind,
         "genkit:metadata:subtype" = meta.subtype,
         "genkit:key" = meta.key,
+        "genkit:sessionId" = meta.session_id,
         "genkit:path" = Empty,
         "genkit:isRoot" = Empty,
         "genkit:input" = Empty,

@@ -465,6 +465,7 @@ async fn invoke(
         kind: "action",
         subtype: Some("agent"),
         key: Some(&key),
+        session_id: None,
     };
     // The init (which may hold a whole client-managed state) is copied for the trace
     // only when someone listens.

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, mpsc};
-use tracing::Instrument;
 
 use super::AgentInner;
 use super::session::Session;
@@ -347,29 +346,24 @@ impl Runtime {
         persist: bool,
         abort: Option<Arc<Notify>>,
     ) -> Result<TurnEndKind> {
-        let span = tracing::info_span!(
-            target: "genkit",
-            "genkit:agentTurn",
-            "genkit:sessionId" = self.session_id.as_str(),
-            "genkit:metadata:agent:sessionId" = self.session_id.as_str(),
-            "genkit:metadata:agent:snapshotId" = snapshot_id,
-            "genkit:metadata:agent:turnIndex" = self.turn_index,
-        );
         let name = format!("{}#{}", self.agent.name, self.turn_index);
+        let session_id = self.session_id.clone();
         let meta = SpanMeta {
             name: &name,
             kind: "flowStep",
             subtype: None,
             key: None,
+            session_id: Some(&session_id),
         };
         // The input is copied for the trace only when someone listens.
-        let input_for_trace = (!span.is_disabled()).then(|| input.clone());
+        let input_for_trace =
+            tracing::enabled!(target: "genkit", tracing::Level::INFO).then(|| input.clone());
         let session = self.session.clone();
         let fut = session.scope(self.turn(input, snapshot_id, persist, abort));
         let traced = input_for_trace
             .as_ref()
             .map(|i| i as &(dyn crate::trace::ErasedSerialize + Sync));
-        in_span(meta, traced, None, fut).instrument(span).await
+        in_span(meta, traced, None, fut).await
     }
 
     async fn turn(

@@ -35,6 +35,7 @@ pub(crate) async fn generate(
         kind: "util",
         subtype: None,
         key: None,
+        session_id: None,
     };
     let context = opts.context.clone();
     let input_ref = input
