@@ -33,7 +33,7 @@
 //!     .build()
 //!     .await?;
 //! let names: Vec<String> = ai.registry().list_middleware().iter().map(|m| m.name.clone()).collect();
-//! assert_eq!(names, ["fallback", "filesystem", "retry", "skills", "tool_approval"]);
+//! assert_eq!(names, ["artifacts", "fallback", "filesystem", "retry", "skills", "tool_approval"]);
 //! // `/util/generate` input: {"messages": […], "use": [{"name": "retry", "config": {"maxRetries": 2}}]}
 //! # Ok(()) }
 //! ```
@@ -45,6 +45,7 @@
 //! | `tool_approval` | `allowedTools` (alias `approved`) |
 //! | `filesystem` | `rootDirectory`, `allowWriteAccess`, `toolNamePrefix` |
 //! | `skills` | `skillPaths` |
+//! | `artifacts` | `readonly` |
 //!
 //! # Your own
 //! Implement [`Middleware`] (every hook has a pass-through default), or wrap a closure
@@ -70,12 +71,13 @@
 //! with target `genkit::middleware` and field `middleware = "<name>"`, recorded on the
 //! current `generate` span; every model attempt and tool run keeps its own span.
 //!
-//! # Not here
-//! Genkit Python's `artifacts` middleware (read/write session artifacts) needs agent
-//! sessions; it lands with the agents work.
+//! # Artifacts
+//! [`Artifacts`] reads and writes the artifacts of the agent session a generate runs
+//! in (`read_artifact`, `write_artifact`), listing them to the model on every call.
 
 #![warn(missing_docs)]
 
+mod artifacts;
 mod config;
 mod fallback;
 mod filesystem;
@@ -84,6 +86,7 @@ mod retry;
 mod skills;
 mod tool_approval;
 
+pub use artifacts::{ARTIFACTS_MARKER, Artifacts, ArtifactsConfig};
 pub use config::{FALLBACK_STATUSES, RETRY_STATUSES};
 pub use fallback::{Fallback, FallbackConfig, FallbackModel, FallbackModelConfig};
 pub use filesystem::{

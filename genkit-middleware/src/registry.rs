@@ -7,8 +7,8 @@ use genkit_core::{MiddlewareFactory, MiddlewareRef, Plugin, Registry, Result};
 use serde_json::Value;
 
 use crate::{
-    Fallback, FallbackConfig, Filesystem, FilesystemConfig, Retry, RetryConfig, Skills,
-    SkillsConfig, ToolApproval, ToolApprovalConfig, config,
+    Artifacts, ArtifactsConfig, Fallback, FallbackConfig, Filesystem, FilesystemConfig, Retry,
+    RetryConfig, Skills, SkillsConfig, ToolApproval, ToolApprovalConfig, config,
 };
 
 fn factory(
@@ -59,6 +59,12 @@ pub fn factories() -> Vec<MiddlewareFactory> {
             "Expose a local library of skills as loadable system instructions.",
             config::schema::<SkillsConfig>(),
             |c| Ok(Arc::new(Skills::from_config(c)?) as MiddlewareRef),
+        ),
+        factory(
+            "artifacts",
+            "Tools to read and write the artifacts of the agent session, listed to the model.",
+            config::schema::<ArtifactsConfig>(),
+            |c| Ok(Arc::new(Artifacts::from_config(c)?) as MiddlewareRef),
         ),
     ]
 }

@@ -220,13 +220,17 @@ fn read_skill(file: &Path) -> Result<String> {
     Ok(std::fs::read_to_string(file)?)
 }
 
-fn is_listing(p: &Part) -> bool {
-    p.metadata_value(SKILLS_MARKER) == Some(&Value::Bool(true))
-}
-
-/// The request with the listing in place (a copy; the history is not changed).
-fn with_listing(request: &GenerateRequest, text: &str) -> Option<GenerateRequest> {
-    let part = Part::text(text).with_metadata(SKILLS_MARKER, Value::Bool(true));
+/// The request with `text` as the system-message part marked `marker` (replacing an
+/// earlier one, else appended to the system message, else in a new first system
+/// message): a copy, the history is not changed. `None` when the request already holds
+/// exactly that text.
+pub(crate) fn with_listing(
+    request: &GenerateRequest,
+    marker: &str,
+    text: &str,
+) -> Option<GenerateRequest> {
+    let is_listing = |p: &Part| p.metadata_value(marker) == Some(&Value::Bool(true));
+    let part = Part::text(text).with_metadata(marker, Value::Bool(true));
     for (i, m) in request.messages.iter().enumerate() {
         if let Some(j) = m.content.iter().position(is_listing) {
             if m.content[j].text.as_deref() == Some(text) {
@@ -264,7 +268,7 @@ impl Middleware for Skills {
         if scan.skills.is_empty() {
             return next.run(request, cx);
         }
-        let request = match with_listing(&request, &scan.listing) {
+        let request = match with_listing(&request, SKILLS_MARKER, &scan.listing) {
             Some(r) => Arc::new(r),
             None => request,
         };

@@ -306,7 +306,14 @@ async fn registered_middleware_are_listed_with_their_config_schema() {
     let names: Vec<&str> = list.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
         names,
-        ["fallback", "filesystem", "retry", "skills", "tool_approval"]
+        [
+            "artifacts",
+            "fallback",
+            "filesystem",
+            "retry",
+            "skills",
+            "tool_approval"
+        ]
     );
     let retry = ai.registry().middleware("retry").unwrap().desc_json();
     let props = &retry["configSchema"]["properties"];
