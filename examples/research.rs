@@ -1,13 +1,9 @@
-//! The seed's program: a tool, a flow, a generate call with tools, a streaming call, an
-//! agent, `use` with Retry, and the flow on an axum route.
+//! The seed's program: a tool, a flow, a generate call with tools, and a streaming call.
 //!
 //! `cargo run --example research` talks to Gemini when `GEMINI_API_KEY` (or
 //! `GOOGLE_API_KEY`) is set, and otherwise to a local Gemini-compatible server started
-//! in this process; it prints which one it used. With `PORT` set it then serves
-//! `POST /research` and the agent at `/myAgent` on 127.0.0.1:$PORT until Ctrl-C.
+//! in this process; it prints which one it used.
 
-use genkit::agent::InMemorySessionStore;
-use genkit::axum::axum::{Router, routing::post};
 use genkit::googleai::GoogleAi;
 use genkit::middleware::Retry;
 use genkit::prelude::*;
@@ -59,25 +55,7 @@ async fn main() -> Result<()> {
     }
     println!();
 
-    // The agent harness: history and state kept for you across turns.
-    let agent = ai
-        .define_agent("myAgent")
-        .system("You are a helpful assistant.")
-        .tools([web_search])
-        .store(InMemorySessionStore::new())
-        .build()?;
-    let mut conn = agent.stream_bidi().await?;
-    conn.send_text("What's happening with Gemini 2.5 Pro?")
-        .await?;
-    conn.close();
-    while let Some(chunk) = conn.next().await {
-        if let Some(m) = chunk?.model_chunk {
-            print!("{}", m.text());
-        }
-    }
-    println!();
-
-    // A flow is an ordinary async fn: call it directly (it is traced as a flow)…
+    // A flow is an ordinary async fn: call it directly (it is traced as a flow).
     let report = research_flow(
         &ai,
         SearchInput {
@@ -86,16 +64,5 @@ async fn main() -> Result<()> {
     )
     .await?;
     println!("{report}");
-
-    // …or hang it on the axum app you already have (the seed's FastAPI line).
-    let app = Router::new()
-        .route("/research", post(genkit::axum::flow(research_flow)))
-        .merge(genkit::axum::agent(agent))
-        .with_state(ai);
-    if let Ok(port) = std::env::var("PORT") {
-        let listener = genkit::axum::bind(("127.0.0.1", port.parse().unwrap_or(3400))).await?;
-        eprintln!("serving POST /research and /myAgent on 127.0.0.1:{port}");
-        genkit::axum::axum::serve(listener, app).await?;
-    }
     Ok(())
 }

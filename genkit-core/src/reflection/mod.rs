@@ -257,6 +257,18 @@ impl DevRuntime {
         if self.lifecycle.is_stopped() {
             return;
         }
+        // Only `main`'s future waits. A last handle dropped elsewhere (a CLI request in
+        // flight as `main`'s work ends, or a task torn down while the runtime shuts
+        // down) must not block: `main` then returns, the runtime shuts down, and the
+        // stop that would end the wait could never be delivered. Known gap: in that
+        // race the runtime exits instead of staying up.
+        if std::thread::current().name() != Some("main") {
+            tracing::warn!(
+                target: "genkit",
+                "dev mode: the last Genkit handle was dropped off the main thread; not keeping the runtime up"
+            );
+            return;
+        }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
