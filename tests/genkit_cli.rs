@@ -501,29 +501,16 @@ fn one_shot_flow_run_uses_reflection_v2() {
     let _one = one_at_a_time();
     let dir = project_dir("oneshot");
     let bin = research_bin();
-    // Known race (see `DevRuntime::keep_alive`): when a CLI request still holds the
-    // last Genkit handle as the example's `main` finishes, the runtime exits and the CLI
-    // reports "No runtimes found". Up to three attempts; every attempt's output is
-    // printed.
-    let mut out = None;
-    for _ in 0..3 {
-        let o = cli(
-            &dir,
-            &[
-                "flow:run",
-                "research_flow",
-                r#"{"query":"Rust"}"#,
-                "--",
-                bin.to_str().expect("path"),
-            ],
-        );
-        let done = o.status.success() && text(&o).contains("Result:");
-        out = Some(o);
-        if done {
-            break;
-        }
-    }
-    let out = out.expect("an attempt");
+    let out = cli(
+        &dir,
+        &[
+            "flow:run",
+            "research_flow",
+            r#"{"query":"Rust"}"#,
+            "--",
+            bin.to_str().expect("path"),
+        ],
+    );
     let got = text(&out);
     assert!(out.status.success(), "{got}");
     assert!(got.contains("Result:"), "{got}");

@@ -31,36 +31,6 @@ struct Inner {
     registry: Registry,
     default_model: Option<String>,
     middleware: Vec<MiddlewareRef>,
-    /// The dev-mode reflection runtime (`GENKIT_ENV=dev` only).
-    dev: std::sync::OnceLock<crate::reflection::DevRuntime>,
-}
-
-impl Drop for Inner {
-    /// In dev mode, the user's last handle going away keeps the program serving the
-    /// Genkit CLI (same registry) until it is stopped. Otherwise nothing happens.
-    fn drop(&mut self) {
-        if let Some(dev) = self.dev.take() {
-            let revived = Genkit {
-                inner: Arc::new(Inner {
-                    registry: std::mem::take(&mut self.registry),
-                    default_model: self.default_model.take(),
-                    middleware: std::mem::take(&mut self.middleware),
-                    dev: std::sync::OnceLock::new(),
-                }),
-            };
-            dev.keep_alive(revived);
-        }
-    }
-}
-
-/// A weak handle on a [`Genkit`] (the dev-mode reflection server holds one).
-#[derive(Clone)]
-pub(crate) struct WeakGenkit(std::sync::Weak<Inner>);
-
-impl WeakGenkit {
-    pub(crate) fn upgrade(&self) -> Option<Genkit> {
-        self.0.upgrade().map(|inner| Genkit { inner })
-    }
 }
 
 /// A Genkit instance: the registry of every model, tool and flow, a default model and
@@ -68,6 +38,12 @@ impl WeakGenkit {
 #[derive(Clone)]
 pub struct Genkit {
     inner: Arc<Inner>,
+    /// Dev mode only: shared by `build()`'s handle and every clone of it. When the
+    /// user's last handle goes, the program keeps serving the Genkit CLI until stopped.
+    /// Handles the runtime holds itself ([`Genkit::detached`]) carry none, so a CLI
+    /// request or a background task still running never decides when that happens.
+    #[expect(dead_code, reason = "held for its Drop")]
+    dev: Option<Arc<crate::reflection::DevRuntime>>,
 }
 
 impl std::fmt::Debug for Genkit {
@@ -144,14 +120,13 @@ impl GenkitBuilder {
                 registry,
                 default_model: self.default_model,
                 middleware: self.middleware,
-                dev: std::sync::OnceLock::new(),
             }),
+            dev: None,
         };
         // `genkit start` sets GENKIT_ENV=dev; otherwise this is one env lookup.
-        if crate::reflection::is_dev()
-            && let Some(dev) = crate::reflection::start_dev(&ai).await
-        {
-            let _ = ai.inner.dev.set(dev);
+        if crate::reflection::is_dev() {
+            let dev = crate::reflection::start_dev(&ai).await.map(Arc::new);
+            return Ok(Genkit { dev, ..ai });
         }
         Ok(ai)
     }
@@ -168,8 +143,13 @@ impl Genkit {
         }
     }
 
-    pub(crate) fn downgrade(&self) -> WeakGenkit {
-        WeakGenkit(Arc::downgrade(&self.inner))
+    /// A handle on the same instance for the runtime's own use (the reflection server,
+    /// tasks it spawns): it does not count as one of the user's handles in dev mode.
+    pub(crate) fn detached(&self) -> Genkit {
+        Genkit {
+            inner: Arc::clone(&self.inner),
+            dev: None,
+        }
     }
 
     /// The registry.

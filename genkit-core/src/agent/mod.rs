@@ -430,7 +430,8 @@ impl Agent {
         let (in_tx, in_rx) = mpsc::unbounded_channel();
         let (chunk_tx, chunk_rx) = mpsc::channel(CHUNK_BUFFER);
         let (out_tx, out_rx) = oneshot::channel();
-        let (inner, ai) = (self.inner.clone(), self.ai.clone());
+        // The task may outlive the user's handles by a moment: it holds the runtime's own.
+        let (inner, ai) = (self.inner.clone(), self.ai.detached());
         let fut = async move {
             let sink = Sink::Boxed(chunk_tx.clone());
             let r = invoke(inner, ai, init, in_rx, sink, context.map(Arc::new)).await;

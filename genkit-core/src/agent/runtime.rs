@@ -582,6 +582,8 @@ impl Runtime {
         self.sink = Sink::None;
         let signal = Arc::new(Notify::new());
         self.agent.running_insert(&id, signal.clone());
+        // The turn outlives this call: it holds the runtime's own handle, not the user's.
+        self.ai = self.ai.detached();
         tokio::spawn(async move { self.background(input, id, signal).await });
         Ok(out)
     }

@@ -12,10 +12,12 @@
 //!   it;
 //! - trace export to the CLI's telemetry server.
 //!
-//! In dev mode the program stays up after `main`'s work is done: dropping the last
-//! [`Genkit`] handle waits until the runtime is stopped — Ctrl-C, SIGTERM (what the
-//! CLI sends), or `GET /api/__quitquitquit` — and the runtime file is removed on the
-//! way out. This needs tokio's multi-thread runtime (the `#[tokio::main]` default).
+//! In dev mode the program stays up after `main`'s work is done: when `main` drops
+//! your last [`Genkit`] handle, the drop waits until the runtime is stopped — Ctrl-C,
+//! SIGTERM (what the CLI sends), or `GET /api/__quitquitquit` — and the runtime file is
+//! removed on the way out. Runs the CLI has in flight at that moment, and the
+//! runtime's own tasks, hold handles of their own that do not count. This needs
+//! tokio's multi-thread runtime (the `#[tokio::main]` default).
 //!
 //! [`ReflectionServer`] starts a v1 server explicitly (tests, custom set-ups):
 //!
@@ -45,7 +47,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
 use crate::error::Result;
-use crate::genkit::{Genkit, WeakGenkit};
+use crate::genkit::Genkit;
 
 pub use runtime_file::{ROOT_MARKERS, project_root};
 
@@ -108,39 +110,23 @@ impl ReflectionOptions {
     }
 }
 
-/// Where the server gets the instance whose actions it runs: a strong handle, or (in
-/// dev mode) a weak one, so that the user's last handle going away is noticed.
-pub(crate) struct GenkitSlot(RwLock<Slot>);
-
-enum Slot {
-    Strong(Genkit),
-    Weak(WeakGenkit),
-    Empty,
-}
+/// The instance the server runs actions on: a detached handle (see
+/// [`Genkit::detached`]), taken away once a dev-mode runtime has stopped so the instance
+/// can go.
+pub(crate) struct GenkitSlot(RwLock<Option<Genkit>>);
 
 impl GenkitSlot {
-    fn strong(ai: Genkit) -> Self {
-        GenkitSlot(RwLock::new(Slot::Strong(ai)))
+    fn new(ai: &Genkit) -> Self {
+        GenkitSlot(RwLock::new(Some(ai.detached())))
     }
 
-    fn weak(ai: &Genkit) -> Self {
-        GenkitSlot(RwLock::new(Slot::Weak(ai.downgrade())))
-    }
-
-    /// The instance, if it is still alive.
+    /// The instance, unless the runtime has stopped.
     pub fn get(&self) -> Option<Genkit> {
-        match &*self.0.read().unwrap_or_else(|e| e.into_inner()) {
-            Slot::Strong(ai) => Some(ai.clone()),
-            Slot::Weak(w) => w.upgrade(),
-            Slot::Empty => None,
-        }
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn set(&self, slot: Slot) {
-        let old = std::mem::replace(
-            &mut *self.0.write().unwrap_or_else(|e| e.into_inner()),
-            slot,
-        );
+    fn clear(&self) {
+        let old = self.0.write().unwrap_or_else(|e| e.into_inner()).take();
         drop(old);
     }
 }
@@ -194,7 +180,7 @@ pub struct ReflectionServer {
 impl ReflectionServer {
     /// Starts serving `ai`'s actions.
     pub async fn start(ai: &Genkit, options: ReflectionOptions) -> Result<ReflectionServer> {
-        let slot = Arc::new(GenkitSlot::strong(ai.clone()));
+        let slot = Arc::new(GenkitSlot::new(ai));
         let running = server::spawn(slot, options, Lifecycle::new()).await?;
         Ok(ReflectionServer { running })
     }
@@ -237,8 +223,8 @@ impl Drop for ReflectionServer {
     }
 }
 
-/// The dev-mode runtime an instance owns: keeps the program up when the user's last
-/// handle goes away.
+/// The dev-mode runtime, shared by the user's handles on the instance: when the last of
+/// them goes, it keeps the program up until the runtime is stopped.
 pub(crate) struct DevRuntime {
     slot: Arc<GenkitSlot>,
     lifecycle: Arc<Lifecycle>,
@@ -250,18 +236,17 @@ impl std::fmt::Debug for DevRuntime {
     }
 }
 
-impl DevRuntime {
-    /// The user's last handle is gone: serve from `revived` (the same registry) until
-    /// the runtime is stopped, blocking this thread.
-    pub(crate) fn keep_alive(self, revived: Genkit) {
+impl Drop for DevRuntime {
+    /// The user's last handle is gone: keep serving the Genkit CLI until the runtime is
+    /// stopped, blocking this thread. Requests in flight and the runtime's own tasks
+    /// hold detached handles, so they never decide where this runs.
+    fn drop(&mut self) {
         if self.lifecycle.is_stopped() {
             return;
         }
-        // Only `main`'s future waits. A last handle dropped elsewhere (a CLI request in
-        // flight as `main`'s work ends, or a task torn down while the runtime shuts
-        // down) must not block: `main` then returns, the runtime shuts down, and the
-        // stop that would end the wait could never be delivered. Known gap: in that
-        // race the runtime exits instead of staying up.
+        // Only `main` waits: `main` returning is what would end the program. A user's
+        // last handle dropped in a task of theirs (after `main` let go of its own)
+        // must not block a worker, nor a task torn down while the runtime shuts down.
         if std::thread::current().name() != Some("main") {
             tracing::warn!(
                 target: "genkit",
@@ -279,11 +264,10 @@ impl DevRuntime {
             );
             return;
         }
-        self.slot.set(Slot::Strong(revived));
         tracing::info!(target: "genkit", "dev mode: serving the Genkit CLI until stopped (Ctrl-C)");
         let lifecycle = Arc::clone(&self.lifecycle);
         tokio::task::block_in_place(|| handle.block_on(lifecycle.wait_stopped()));
-        self.slot.set(Slot::Empty);
+        self.slot.clear();
     }
 }
 
@@ -291,7 +275,7 @@ impl DevRuntime {
 /// A failure is logged, never fatal.
 pub(crate) async fn start_dev(ai: &Genkit) -> Option<DevRuntime> {
     crate::telemetry::init();
-    let slot = Arc::new(GenkitSlot::weak(ai));
+    let slot = Arc::new(GenkitSlot::new(ai));
     let lifecycle = Lifecycle::new();
     // No app name: the CLI then shows the runtime id.
     let started = match std::env::var("GENKIT_REFLECTION_V2_SERVER") {

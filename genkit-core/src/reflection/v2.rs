@@ -333,7 +333,7 @@ mod tests {
         );
         let lifecycle = Lifecycle::new();
         spawn(
-            Arc::new(GenkitSlot::strong(ai.clone())),
+            Arc::new(GenkitSlot::new(&ai)),
             url,
             Some("app".into()),
             Arc::clone(&lifecycle),

@@ -1,0 +1,207 @@
+//! Dev mode keeps the program up after `main`'s work, even when `main` finishes while
+//! the Genkit CLI has a run in flight.
+//!
+//! The keep-alive hangs on `main` dropping the user's last `Genkit` handle, so this test
+//! needs a real `main` thread: it is a `harness = false` test that runs itself as a
+//! child process with `GENKIT_ENV=dev`. The child's `main` returns as soon as a slow flow
+//! started through the reflection API is running; the run must still answer, and the
+//! runtime must stay up until `/api/__quitquitquit`, then exit 0 and remove its runtime
+//! file.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use genkit::prelude::*;
+
+/// Set in the child process.
+const CHILD: &str = "GENKIT_RS_DEV_KEEP_ALIVE_CHILD";
+/// What the child prints once `main`'s work is done.
+const MAIN_DONE: &str = "main: work done";
+/// How long the flow keeps running after `main`'s work is done.
+const RUN_MS: u64 = 400;
+
+fn main() {
+    if std::env::var_os(CHILD).is_some() {
+        child();
+    } else {
+        parent();
+        println!("dev_keep_alive: 1 passed, 0 failed");
+    }
+}
+
+/// The program under test: a flow that tells `main` it started, then runs on.
+fn child() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let started = std::sync::Arc::new(tokio::sync::Notify::new());
+        let ai = Genkit::builder()
+            .without_submitted_actions()
+            .build()
+            .await
+            .expect("build");
+        let notify = std::sync::Arc::clone(&started);
+        ai.define_flow("slow", move |_ai, ms: u64, _cx| {
+            let notify = std::sync::Arc::clone(&notify);
+            async move {
+                notify.notify_one();
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok::<_, Error>(ms)
+            }
+        })
+        .expect("flow");
+        // `main`'s work ends while the CLI's run is in flight; `ai` is dropped here.
+        started.notified().await;
+        println!("{MAIN_DONE}");
+    });
+    println!("main: returned");
+}
+
+fn parent() {
+    let dir = std::env::temp_dir().join(format!("genkit-keep-alive-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("project dir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = Command::new(std::env::current_exe().expect("this test's binary"))
+        .env(CHILD, "1")
+        .env("GENKIT_ENV", "dev")
+        .env("GENKIT_REFLECTION_PORT", port.to_string())
+        .env_remove("GENKIT_TELEMETRY_SERVER")
+        .env_remove("GENKIT_REFLECTION_V2_SERVER")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the child");
+    let (lines_tx, lines) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut kill = KillOnDrop(child);
+
+    let file = wait_for("the runtime file", || runtime_file(&dir));
+    let addr = format!("127.0.0.1:{port}");
+    let body = format!(r#"{{"key":"/flow/slow","input":{RUN_MS}}}"#);
+    // The run is sent on its own thread: `main` finishes while it is in flight.
+    let run = {
+        let addr = addr.clone();
+        std::thread::spawn(move || http(&addr, "POST", "/api/runAction", &body))
+    };
+    let line = lines
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the child's output");
+    assert_eq!(
+        line, MAIN_DONE,
+        "main's work ended while the run was in flight"
+    );
+    let (status, answer) = run.join().expect("the run");
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer.contains(&format!(r#"{{"result":{RUN_MS},"telemetry":{{"traceId":""#)),
+        "the run in flight answered: {answer}"
+    );
+    // Still serving after main's work and the run, with the same actions.
+    let (status, answer) = http(&addr, "GET", "/api/actions", "");
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("\"/flow/slow\""), "{answer}");
+    assert!(file.exists(), "the runtime file stays while serving");
+    let (status, _) = http(&addr, "GET", "/api/__quitquitquit", "");
+    assert_eq!(status, 200);
+
+    let child = &mut kill.0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the child did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "exit status {exit}");
+    assert_eq!(
+        lines.recv_timeout(Duration::from_secs(5)).as_deref(),
+        Ok("main: returned"),
+        "main returned only once stopped"
+    );
+    assert!(!file.exists(), "the runtime file is removed on the way out");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn runtime_file(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir.join(".genkit/runtimes"))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "no {what} within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One HTTP/1.1 request; the status and the body (de-chunked).
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("response");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = raw.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status");
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    (status, if chunked { dechunk(rest) } else { rest.into() })
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+        if n == 0 {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = &tail[n + 2..];
+    }
+    out
+}
