@@ -22,6 +22,14 @@ impl Kind {
             Kind::Flow => "`#[genkit::flow]`",
         }
     }
+
+    /// `tool` or `flow`: the action kind in keys and generated names.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Kind::Tool => "tool",
+            Kind::Flow => "flow",
+        }
+    }
 }
 
 /// The arguments both macros accept.

@@ -7,6 +7,7 @@
 
 mod attr;
 mod check;
+mod expand;
 mod flow;
 mod item;
 mod schema;
