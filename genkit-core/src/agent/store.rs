@@ -36,6 +36,7 @@ use tokio::sync::broadcast;
 use super::types::{SessionSnapshot, SnapshotStatus};
 use super::util::now_iso;
 use crate::error::{Error, Result, Status};
+use crate::types::Message;
 
 /// The update of one row: sees the stored row (if any), returns the row to write or
 /// `None` to leave it as it is. It may be called more than once (stores may retry).
@@ -277,8 +278,54 @@ pub fn check_update(
 
 #[derive(Default)]
 struct Rows {
-    by_id: HashMap<String, SessionSnapshot>,
+    by_id: HashMap<String, Row>,
     by_session: HashMap<String, Vec<String>>,
+}
+
+/// A stored snapshot: the row without its messages, and the messages, shared with the
+/// row it was saved over or continues. A session of n turns keeps each message once,
+/// not once per later snapshot (n²/2 copies).
+struct Row {
+    snapshot: SessionSnapshot,
+    messages: Vec<Arc<Message>>,
+}
+
+impl Row {
+    /// Stores `new`, sharing the messages that start `base`'s conversation.
+    fn new(new: &mut SessionSnapshot, base: Option<&Row>) -> Row {
+        let full = new.state.as_mut().map(|s| std::mem::take(&mut s.messages));
+        let snapshot = new.clone();
+        let messages = match full {
+            Some(full) => {
+                let shared = base.map_or(&[][..], |b| &b.messages[..]);
+                let same = full
+                    .iter()
+                    .zip(shared)
+                    .take_while(|(m, s)| **m == ***s)
+                    .count();
+                let messages = shared[..same]
+                    .iter()
+                    .cloned()
+                    .chain(full[same..].iter().cloned().map(Arc::new))
+                    .collect();
+                if let Some(state) = new.state.as_mut() {
+                    state.messages = full;
+                }
+                messages
+            }
+            None => Vec::new(),
+        };
+        Row { snapshot, messages }
+    }
+
+    /// The snapshot as saved.
+    fn get(&self) -> SessionSnapshot {
+        let mut out = self.snapshot.clone();
+        if let Some(state) = out.state.as_mut() {
+            state.messages = self.messages.iter().map(|m| Message::clone(m)).collect();
+        }
+        out
+    }
 }
 
 /// A store in this process's memory: for tests and single-process apps that can lose
@@ -312,7 +359,7 @@ impl InMemorySessionStore {
             .unwrap_or_else(|e| e.into_inner())
             .by_id
             .get(id)
-            .map(SessionSnapshot::status)
+            .map(|r| r.snapshot.status())
     }
 
     /// Refuse to pick among several leaves of a session.
@@ -342,7 +389,7 @@ impl SessionStore for InMemorySessionStore {
         snapshot_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
         let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-        let out = rows.by_id.get(snapshot_id).cloned();
+        let out = rows.by_id.get(snapshot_id).map(Row::get);
         Box::pin(async move { Ok(out) })
     }
 
@@ -356,7 +403,7 @@ impl SessionStore for InMemorySessionStore {
             .get(session_id)
             .map(|ids| {
                 ids.iter()
-                    .filter_map(|id| rows.by_id.get(id).cloned())
+                    .filter_map(|id| rows.by_id.get(id).map(Row::get))
                     .collect()
             })
             .unwrap_or_default();
@@ -372,21 +419,21 @@ impl SessionStore for InMemorySessionStore {
         let result = (|| {
             check_snapshot_id(snapshot_id)?;
             let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-            let existing = rows.by_id.get(snapshot_id);
+            let existing = rows.by_id.get(snapshot_id).map(Row::get);
             if existing.is_none()
                 && let Some(h) = head
                 && let Some(ids) = rows.by_session.get(&h.session_id)
                 && let Some(other) = ids
                     .iter()
                     .filter_map(|id| rows.by_id.get(id))
-                    .find(|s| h.conflicts_with(s, snapshot_id))
+                    .find(|r| h.conflicts_with(&r.snapshot, snapshot_id))
             {
-                return Err(h.conflict(&other.snapshot_id));
+                return Err(h.conflict(&other.snapshot.snapshot_id));
             }
-            let Some(new) = check_update(snapshot_id, existing, update)? else {
+            let Some(mut new) = check_update(snapshot_id, existing.as_ref(), update)? else {
                 return Ok(None);
             };
-            let changed = existing.map(SessionSnapshot::status) != Some(new.status());
+            let changed = existing.as_ref().map(SessionSnapshot::status) != Some(new.status());
             if existing.is_none()
                 && let Some(sid) = new.session()
             {
@@ -395,7 +442,13 @@ impl SessionStore for InMemorySessionStore {
                     .or_default()
                     .push(snapshot_id.to_string());
             }
-            rows.by_id.insert(snapshot_id.to_string(), new.clone());
+            // Share messages with the row this one replaces, else with its parent.
+            let base = rows
+                .by_id
+                .get(snapshot_id)
+                .or_else(|| new.parent().and_then(|p| rows.by_id.get(p)));
+            let row = Row::new(&mut new, base);
+            rows.by_id.insert(snapshot_id.to_string(), row);
             if changed {
                 let _ = self.changes.send((snapshot_id.to_string(), new.status()));
             }
@@ -440,5 +493,80 @@ impl SessionStore for InMemorySessionStore {
             }
         });
         Some(stream.boxed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::SessionState;
+
+    fn snapshot(parent: Option<&str>, texts: &[&str]) -> SessionSnapshot {
+        let mut s = SessionSnapshot::new("");
+        s.session_id = Some("chat".into());
+        s.parent_id = parent.map(Into::into);
+        s.state = Some(SessionState {
+            messages: texts.iter().map(|t| Message::user(*t)).collect(),
+            ..SessionState::default()
+        });
+        s
+    }
+
+    async fn save(store: &InMemorySessionStore, id: &str, s: SessionSnapshot) {
+        let write = move |_: Option<&SessionSnapshot>| Some(s.clone());
+        store.save_snapshot(id, None, &write).await.expect("saved");
+    }
+
+    fn texts(s: &SessionSnapshot) -> Vec<String> {
+        let state = s.state.as_ref().expect("state");
+        state.messages.iter().map(Message::text).collect()
+    }
+
+    fn shared(store: &InMemorySessionStore, a: &str, b: &str) -> usize {
+        let rows = store.rows.lock().expect("rows");
+        let (a, b) = (&rows.by_id[a].messages, &rows.by_id[b].messages);
+        a.iter().zip(b).filter(|(x, y)| Arc::ptr_eq(x, y)).count()
+    }
+
+    #[tokio::test]
+    async fn snapshots_share_their_parents_messages_and_read_back_whole() {
+        let store = InMemorySessionStore::new();
+        save(&store, "s1", snapshot(None, &["a", "b"])).await;
+        save(&store, "s2", snapshot(Some("s1"), &["a", "b", "c", "d"])).await;
+        // A branch from s1 whose history was rewritten after its first message.
+        save(&store, "s3", snapshot(Some("s1"), &["a", "x", "y"])).await;
+        assert_eq!(shared(&store, "s1", "s2"), 2);
+        assert_eq!(shared(&store, "s1", "s3"), 1);
+        for (id, want) in [
+            ("s1", vec!["a", "b"]),
+            ("s2", vec!["a", "b", "c", "d"]),
+            ("s3", vec!["a", "x", "y"]),
+        ] {
+            let got = store.get_snapshot(id).await.expect("get").expect(id);
+            assert_eq!(texts(&got), want, "{id}");
+            assert_eq!(got.parent_id.as_deref(), (id != "s1").then_some("s1"));
+        }
+        let listed = store.list_session("chat").await.expect("list");
+        assert_eq!(listed.len(), 3);
+
+        // Saved over (a pending turn completing): shares with the row it replaces, and
+        // the update sees the row whole.
+        let seen = std::sync::Mutex::new(Vec::new());
+        let complete = |old: Option<&SessionSnapshot>| {
+            let mut s = old.cloned()?;
+            seen.lock().expect("seen").push(texts(&s));
+            if let Some(state) = s.state.as_mut() {
+                state.messages.push(Message::model("e"));
+            }
+            Some(s)
+        };
+        store
+            .save_snapshot("s2", None, &complete)
+            .await
+            .expect("update");
+        assert_eq!(*seen.lock().expect("seen"), vec![vec!["a", "b", "c", "d"]]);
+        let got = store.get_snapshot("s2").await.expect("get").expect("s2");
+        assert_eq!(texts(&got), ["a", "b", "c", "d", "e"]);
+        assert_eq!(shared(&store, "s1", "s2"), 2);
     }
 }
