@@ -281,3 +281,55 @@ async fn failure_source_is_the_innermost_failing_span() {
         assert!(!s.fields.contains_key("genkit:isFailureSource"), "{name}");
     }
 }
+
+static IGNORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts its serializations, in `READ` or `IGNORED`.
+#[derive(JsonSchema)]
+struct Counted {
+    read: bool,
+}
+
+impl Serialize for Counted {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let counter = if self.read { &READ } else { &IGNORED };
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        s.serialize_str("counted")
+    }
+}
+
+#[genkit::flow]
+async fn count(read: bool) -> Result<Counted> {
+    Ok(Counted { read })
+}
+
+/// Enables every genkit span but reads none of their fields.
+struct Ignoring;
+
+impl<S: tracing::Subscriber> Layer<S> for Ignoring {}
+
+#[tokio::test]
+async fn output_is_serialized_only_for_a_layer_that_reads_it() {
+    use std::sync::atomic::Ordering;
+    {
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(Ignoring));
+        tracing::callsite::rebuild_interest_cache();
+        assert!(tracing::enabled!(target: "genkit", tracing::Level::INFO));
+        count(false).await.unwrap();
+    }
+    assert_eq!(IGNORED.load(Ordering::SeqCst), 0, "nobody read the output");
+
+    let (collector, _guard) = collect();
+    count(true).await.unwrap();
+    assert_eq!(
+        READ.load(Ordering::SeqCst),
+        1,
+        "serialized once, for the reader"
+    );
+    let spans = collector.spans.lock().unwrap().clone();
+    let span = by_name(&spans, "count")[0];
+    assert_eq!(span.fields["genkit:input"], "true");
+    assert_eq!(span.fields["genkit:output"], r#""counted""#);
+}

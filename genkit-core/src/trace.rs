@@ -4,7 +4,8 @@
 //! runtime sets: `genkit:name`, `genkit:type`, `genkit:metadata:subtype`, `genkit:key`,
 //! `genkit:path`, `genkit:input`, `genkit:output`, `genkit:state`, `genkit:isRoot`,
 //! `genkit:isFailureSource`. When no subscriber is interested in the span, nothing is
-//! serialized and no path is built: the span costs one `enabled` check.
+//! serialized and no path is built: the span costs one `enabled` check. Input and
+//! output are serialized only for a layer that reads them.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -120,10 +121,10 @@ where
         span.record("genkit:isRoot", true);
     }
     if let Some(i) = input {
-        span.record("genkit:input", i.to_json_string().as_str());
+        span.record("genkit:input", tracing::field::display(Json(i)));
     }
     if let Some(c) = &context {
-        span.record("genkit:metadata:context", c.to_string().as_str());
+        span.record("genkit:metadata:context", tracing::field::display(c));
     }
     let failure_marked = parent
         .and_then(|p| p.failure_marked)
@@ -136,12 +137,12 @@ where
     let result = SCOPE.scope(scope, fut.instrument(span.clone())).await;
     match &result {
         Ok(out) => {
-            span.record("genkit:output", json_string(out).as_str());
+            span.record("genkit:output", tracing::field::display(Json(out)));
             span.record("genkit:state", "success");
         }
         Err(Error::Interrupt { metadata }) => {
             // An interrupt is a result of the tool, not a failure of the trace.
-            span.record("genkit:output", json_string(metadata).as_str());
+            span.record("genkit:output", tracing::field::display(Json(metadata)));
             span.record("genkit:state", "success");
         }
         Err(e) => {
@@ -154,6 +155,17 @@ where
         }
     }
     result
+}
+
+/// A span field's value as JSON text (`genkit:input`, `genkit:output`), written only
+/// when a layer reads the field (through `Visit::record_debug`): a subscriber that
+/// enables the span but ignores its input and output never pays for serializing them.
+struct Json<'a, T: ?Sized>(&'a T);
+
+impl<T: ErasedSerialize + ?Sized> std::fmt::Display for Json<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_json_string())
+    }
 }
 
 /// Serializes to a JSON string, as Genkit stores `genkit:input` / `genkit:output`.
