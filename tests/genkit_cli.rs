@@ -10,8 +10,7 @@
 //!   actions and runs a flow.
 //! - One-shot mode, `genkit flow:run research_flow '{..}' -- <research>`: reflection v2.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -19,6 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod common;
+use common::http;
 
 const SETUP: &str = "run .ci/setup-node.sh once (it installs genkit-cli under ${GENKIT_RS_CACHE:-/var/tmp/genkit-rs-cache}/node)";
 
@@ -275,49 +277,6 @@ fn trace_id_of(out: &str) -> String {
         .unwrap_or_else(|| panic!("no trace id in:\n{out}"))
 }
 
-/// A tiny blocking HTTP/1.1 exchange (Connection: close).
-fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
-    let host = url.trim_start_matches("http://").trim_end_matches('/');
-    let mut s = TcpStream::connect(host.replace("localhost", "127.0.0.1")).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(120)))
-        .expect("timeout");
-    let body = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = raw.split_once("\r\n\r\n").expect("head");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = String::new();
-        let mut rest = rest;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 || tail.len() < n {
-                break;
-            }
-            out.push_str(&tail[..n]);
-            rest = tail[n..].trim_start_matches("\r\n");
-        }
-        out
-    } else {
-        rest.to_owned()
-    };
-    (status, body)
-}
-
 /// One CLI session at a time: each `genkit start` takes the first free telemetry port
 /// from 4033 (and the Dev UI :4000), so parallel sessions would race for them.
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
@@ -438,11 +397,11 @@ fn dev_ui_api_lists_our_actions_and_runs_a_flow() {
     });
     // The UI knows our runtime...
     wait_until("the Dev UI to see the runtime", 60, || {
-        let (status, body) = http(&ui, "GET", "/api/getActiveRuntimes", None);
+        let (status, body) = http(&ui, "GET", "/api/getActiveRuntimes", "");
         status == 200 && body.contains(info["id"].as_str().unwrap_or("?"))
     });
     // ... lists its actions ...
-    let (status, body) = http(&ui, "GET", "/api/listActions", None);
+    let (status, body) = http(&ui, "GET", "/api/listActions", "");
     assert_eq!(status, 200, "{body}");
     let actions: Value = serde_json::from_str(&body).expect("listActions JSON");
     let actions = &actions["result"]["data"];
@@ -459,7 +418,7 @@ fn dev_ui_api_lists_our_actions_and_runs_a_flow() {
         &ui,
         "POST",
         "/api/runAction",
-        Some(&json!({"key": "/flow/research_flow", "input": {"query": "Rust"}})),
+        &json!({"key": "/flow/research_flow", "input": {"query": "Rust"}}).to_string(),
     );
     assert_eq!(status, 200, "{body}");
     let run: Value = serde_json::from_str(&body).expect("runAction JSON");
@@ -477,10 +436,11 @@ fn dev_ui_api_lists_our_actions_and_runs_a_flow() {
         &ui,
         "POST",
         "/api/streamAction",
-        Some(&json!({
+        &json!({
             "key": "/model/googleai/gemini-2.0-flash",
             "input": {"messages": [{"role": "user", "content": [{"text": "Say hi"}]}]}
-        })),
+        })
+        .to_string(),
     );
     assert_eq!(status, 200, "{body}");
     let lines: Vec<Value> = body
