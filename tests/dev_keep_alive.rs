@@ -6,7 +6,7 @@
 //! child process with `GENKIT_ENV=dev`. The child's `main` returns as soon as a slow flow
 //! started through the reflection API is running; the run must still answer, and the
 //! runtime must stay up until `/api/__quitquitquit`, then exit 0 and remove its runtime
-//! file.
+//! file. A `main` that panics is a crash: it is not kept up.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -28,12 +28,59 @@ const MAIN_DONE: &str = "main: work done";
 const RUN_MS: u64 = 400;
 
 fn main() {
-    if std::env::var_os(CHILD).is_some() {
-        child();
-    } else {
-        parent();
-        println!("dev_keep_alive: 1 passed, 0 failed");
+    match std::env::var(CHILD).as_deref() {
+        Ok("serve") => child(),
+        Ok("panic") => panicking_child(),
+        _ => {
+            parent();
+            a_panicking_main_is_not_kept_up();
+            println!("dev_keep_alive: 2 passed, 0 failed");
+        }
     }
+}
+
+/// A `main` that panics after building its instance: a crash, not kept up.
+fn panicking_child() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let _ai = Genkit::builder()
+            .without_submitted_actions()
+            .build()
+            .await
+            .expect("build");
+        panic!("main failed");
+    });
+}
+
+fn a_panicking_main_is_not_kept_up() {
+    let dir = std::env::temp_dir().join(format!("genkit-keep-alive-panic-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("project dir");
+    let child = Command::new(std::env::current_exe().expect("this test's binary"))
+        .env(CHILD, "panic")
+        .env("GENKIT_ENV", "dev")
+        .env("GENKIT_REFLECTION_PORT", "0")
+        .env_remove("GENKIT_TELEMETRY_SERVER")
+        .env_remove("GENKIT_REFLECTION_V2_SERVER")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the child");
+    let mut kill = KillOnDrop(child);
+    let exit = wait_for("exit of the panicking main (it was kept up)", || {
+        kill.0.try_wait().expect("wait")
+    });
+    let mut stderr = String::new();
+    if let Some(mut e) = kill.0.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    assert!(!exit.success(), "a panic is a failure: {exit}");
+    assert!(stderr.contains("main failed"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The program under test: a flow that tells `main` it started, then runs on.
@@ -75,7 +122,7 @@ fn parent() {
         .expect("a free port")
         .port();
     let mut child = Command::new(std::env::current_exe().expect("this test's binary"))
-        .env(CHILD, "1")
+        .env(CHILD, "serve")
         .env("GENKIT_ENV", "dev")
         .env("GENKIT_REFLECTION_PORT", port.to_string())
         .env_remove("GENKIT_TELEMETRY_SERVER")
@@ -123,15 +170,7 @@ fn parent() {
     let (status, _) = http(&addr, "GET", "/api/__quitquitquit", "");
     assert_eq!(status, 200);
 
-    let child = &mut kill.0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let exit = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the child did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exit = wait_for("the child's exit", || kill.0.try_wait().expect("wait"));
     assert!(exit.success(), "exit status {exit}");
     assert_eq!(
         lines.recv_timeout(Duration::from_secs(5)).as_deref(),

@@ -241,7 +241,8 @@ impl Drop for DevRuntime {
     /// stopped, blocking this thread. Requests in flight and the runtime's own tasks
     /// hold detached handles, so they never decide where this runs.
     fn drop(&mut self) {
-        if self.lifecycle.is_stopped() {
+        // A panicking `main` has crashed: let it end, as a crashed JS runtime does.
+        if self.lifecycle.is_stopped() || std::thread::panicking() {
             return;
         }
         // Only `main` waits: `main` returning is what would end the program. A user's
