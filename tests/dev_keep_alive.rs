@@ -39,33 +39,35 @@ fn main() {
     }
 }
 
-/// A `main` that panics after building its instance: a crash, not kept up.
-fn panicking_child() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// Runs `f` on main's thread in a multi-thread runtime, as `#[tokio::main]` does.
+fn on_multi_thread_runtime<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let _ai = Genkit::builder()
-            .without_submitted_actions()
-            .build()
-            .await
-            .expect("build");
+        .expect("tokio runtime")
+        .block_on(f)
+}
+
+/// The child's instance: dev mode starts its reflection API.
+async fn instance() -> Genkit {
+    Genkit::builder()
+        .without_submitted_actions()
+        .build()
+        .await
+        .expect("build")
+}
+
+/// A `main` that panics after building its instance: a crash, not kept up.
+fn panicking_child() {
+    on_multi_thread_runtime(async {
+        let _ai = instance().await;
         panic!("main failed");
     });
 }
 
 fn a_panicking_main_is_not_kept_up() {
-    let dir = std::env::temp_dir().join(format!("genkit-keep-alive-panic-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("project dir");
-    let child = Command::new(std::env::current_exe().expect("this test's binary"))
-        .env(CHILD, "panic")
-        .env("GENKIT_ENV", "dev")
-        .env("GENKIT_REFLECTION_PORT", "0")
-        .env_remove("GENKIT_TELEMETRY_SERVER")
-        .env_remove("GENKIT_REFLECTION_V2_SERVER")
-        .current_dir(&dir)
+    let (dir, mut child) = dev_child("panic", 0);
+    let child = child
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -85,17 +87,9 @@ fn a_panicking_main_is_not_kept_up() {
 
 /// The program under test: a flow that tells `main` it started, then runs on.
 fn child() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
+    on_multi_thread_runtime(async {
         let started = std::sync::Arc::new(tokio::sync::Notify::new());
-        let ai = Genkit::builder()
-            .without_submitted_actions()
-            .build()
-            .await
-            .expect("build");
+        let ai = instance().await;
         let notify = std::sync::Arc::clone(&started);
         ai.define_flow("slow", move |_ai, ms: u64, _cx| {
             let notify = std::sync::Arc::clone(&notify);
@@ -114,20 +108,12 @@ fn child() {
 }
 
 fn parent() {
-    let dir = std::env::temp_dir().join(format!("genkit-keep-alive-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("project dir");
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let mut child = Command::new(std::env::current_exe().expect("this test's binary"))
-        .env(CHILD, "serve")
-        .env("GENKIT_ENV", "dev")
-        .env("GENKIT_REFLECTION_PORT", port.to_string())
-        .env_remove("GENKIT_TELEMETRY_SERVER")
-        .env_remove("GENKIT_REFLECTION_V2_SERVER")
-        .current_dir(&dir)
+    let (dir, mut child) = dev_child("serve", port);
+    let mut child = child
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -179,6 +165,23 @@ fn parent() {
     );
     assert!(!file.exists(), "the runtime file is removed on the way out");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// This binary as a dev-mode child running `mode`, in a fresh project directory
+/// (returned) with the reflection API on `port` (0: any).
+fn dev_child(mode: &str, port: u16) -> (PathBuf, Command) {
+    let dir = std::env::temp_dir().join(format!("genkit-keep-alive-{mode}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("project dir");
+    let mut child = Command::new(std::env::current_exe().expect("this test's binary"));
+    child
+        .env(CHILD, mode)
+        .env("GENKIT_ENV", "dev")
+        .env("GENKIT_REFLECTION_PORT", port.to_string())
+        .env_remove("GENKIT_TELEMETRY_SERVER")
+        .env_remove("GENKIT_REFLECTION_V2_SERVER")
+        .current_dir(&dir);
+    (dir, child)
 }
 
 struct KillOnDrop(std::process::Child);
