@@ -31,6 +31,10 @@ pub mod prelude {
 #[cfg(feature = "googleai")]
 pub use genkit_googleai as googleai;
 
+/// The Anthropic provider: `genkit::anthropic::Anthropic`.
+#[cfg(feature = "anthropic")]
+pub use genkit_anthropic as anthropic;
+
 /// Middleware for `use_`: `genkit::middleware::Retry`, …
 #[cfg(feature = "middleware")]
 pub use genkit_middleware as middleware;

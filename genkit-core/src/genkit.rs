@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::action::RunOptions;
+use crate::embedder::EmbedderRef;
 use crate::error::{Error, Result};
 use crate::flow::{FlowAction, FlowContext, FlowRef};
 use crate::generate::GenerateBuilder;
@@ -18,13 +19,40 @@ use crate::registry::Registry;
 use crate::tool::{ToolAction, ToolContext, ToolRef};
 use crate::types::{GenerateRequest, GenerateResponse};
 
-/// A plugin registers actions (models, embedders, middleware) when the instance is built.
+/// A plugin registers actions (models, embedders, middleware) when the instance is built,
+/// and may resolve more on demand (Genkit's plugin `resolve` and `list`): the registry
+/// asks the plugin whose name is a key's prefix (`googleai` for
+/// `/model/googleai/gemini-3-pro-preview`) on the first lookup of an action it does not
+/// hold, and keeps what the plugin returns.
 pub trait Plugin: Send + Sync + 'static {
     /// The plugin's name (`googleai`).
     fn name(&self) -> &str;
 
     /// Registers the plugin's actions.
     fn init(&self, registry: &Registry) -> Result<()>;
+
+    /// Resolves `/model/{name}` on its first lookup when the plugin did not register it in `init`
+    /// (`name` includes the plugin's prefix, e.g. "googleai/gemini-3-pro-preview"). `None`: not this plugin's.
+    fn resolve_model(&self, name: &str) -> Option<ModelRef> {
+        let _ = name;
+        None
+    }
+
+    /// As `resolve_model`, for `/embedder/{name}`.
+    fn resolve_embedder(&self, name: &str) -> Option<EmbedderRef> {
+        let _ = name;
+        None
+    }
+
+    /// The model names (with prefix) the plugin knows, listed in `/api/actions` for the Dev UI.
+    fn list_models(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// As `list_models`, for embedders.
+    fn list_embedders(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 struct Inner {
