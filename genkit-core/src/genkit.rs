@@ -86,7 +86,7 @@ impl std::fmt::Debug for Genkit {
 /// Builds a [`Genkit`].
 #[must_use]
 pub struct GenkitBuilder {
-    plugins: Vec<Box<dyn Plugin>>,
+    plugins: Vec<Arc<dyn Plugin>>,
     default_model: Option<String>,
     middleware: Vec<MiddlewareRef>,
     submitted: bool,
@@ -95,7 +95,7 @@ pub struct GenkitBuilder {
 impl GenkitBuilder {
     /// Adds a plugin.
     pub fn plugin(mut self, plugin: impl Plugin) -> Self {
-        self.plugins.push(Box::new(plugin));
+        self.plugins.push(Arc::new(plugin));
         self
     }
 
@@ -138,6 +138,7 @@ impl GenkitBuilder {
                 },
                 other => other,
             })?;
+            registry.add_plugin(Arc::clone(p));
         }
         if self.submitted {
             registry.register_submitted()?;

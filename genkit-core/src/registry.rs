@@ -7,6 +7,7 @@ use crate::action::{ActionKind, ActionRef};
 use crate::embedder::EmbedderRef;
 use crate::error::{Error, Result, Status};
 use crate::flow::FlowRef;
+use crate::genkit::Plugin;
 use crate::middleware::MiddlewareFactory;
 use crate::model::ModelRef;
 use crate::tool::ToolRef;
@@ -33,13 +34,72 @@ impl Entry {
 }
 
 /// Every action and named middleware of one Genkit instance, by key `/{kind}/{name}`.
+///
+/// A model or embedder it does not hold is asked of the plugin whose name is the
+/// name's prefix ([`Plugin::resolve_model`]); what the plugin returns is kept, so the
+/// plugin is asked once per name (when two lookups race, both get the same action).
 #[derive(Default)]
 pub struct Registry {
     actions: RwLock<HashMap<ActionKind, HashMap<String, Entry>>>,
     middleware: RwLock<HashMap<String, Arc<MiddlewareFactory>>>,
+    plugins: RwLock<Vec<Arc<dyn Plugin>>>,
 }
 
 impl Registry {
+    /// Adds a plugin to ask for the models and embedders under its name.
+    pub(crate) fn add_plugin(&self, plugin: Arc<dyn Plugin>) {
+        let mut plugins = self.plugins.write().unwrap_or_else(|e| e.into_inner());
+        plugins.push(plugin);
+    }
+
+    fn plugins(&self) -> Vec<Arc<dyn Plugin>> {
+        let plugins = self.plugins.read().unwrap_or_else(|e| e.into_inner());
+        plugins.clone()
+    }
+
+    /// The plugin owning `name` (`googleai` for `googleai/gemini-3-pro-preview`).
+    fn owner(&self, name: &str) -> Option<Arc<dyn Plugin>> {
+        let (prefix, _) = name.split_once('/')?;
+        let plugins = self.plugins.read().unwrap_or_else(|e| e.into_inner());
+        plugins.iter().find(|p| p.name() == prefix).cloned()
+    }
+
+    /// Asks the owning plugin for a model or embedder and keeps it; the first one kept
+    /// wins a race.
+    fn resolve(&self, kind: ActionKind, name: &str) -> Option<Entry> {
+        let plugin = self.owner(name)?;
+        let entry = match kind {
+            ActionKind::Model => Entry::Model(plugin.resolve_model(name)?),
+            ActionKind::Embedder => Entry::Embedder(plugin.resolve_embedder(name)?),
+            _ => return None,
+        };
+        let mut map = self.actions.write().unwrap_or_else(|e| e.into_inner());
+        let kept = map
+            .entry(kind)
+            .or_default()
+            .entry(name.to_string())
+            .or_insert(entry);
+        Some(kept.clone())
+    }
+
+    fn get_or_resolve(&self, kind: ActionKind, name: &str) -> Option<Entry> {
+        self.get(kind, name).or_else(|| self.resolve(kind, name))
+    }
+
+    /// Resolves every model and embedder the plugins list ([`Plugin::list_models`]), then
+    /// lists every action as [`list`](Self::list) (what `/api/actions` shows).
+    pub fn list_resolvable(&self) -> Vec<ActionRef> {
+        for plugin in self.plugins() {
+            for name in plugin.list_models() {
+                self.get_or_resolve(ActionKind::Model, &name);
+            }
+            for name in plugin.list_embedders() {
+                self.get_or_resolve(ActionKind::Embedder, &name);
+            }
+        }
+        self.list()
+    }
+
     fn insert(&self, kind: ActionKind, name: &str, entry: Entry) -> Result<()> {
         let mut map = self.actions.write().unwrap_or_else(|e| e.into_inner());
         let by_name = map.entry(kind).or_default();
@@ -84,7 +144,7 @@ impl Registry {
 
     /// The embedder `name`; NOT_FOUND `Embedder 'x' not found`.
     pub fn embedder(&self, name: &str) -> Result<EmbedderRef> {
-        match self.get(ActionKind::Embedder, name) {
+        match self.get_or_resolve(ActionKind::Embedder, name) {
             Some(Entry::Embedder(e)) => Ok(e),
             _ => Err(Error::not_found(format!("Embedder '{name}' not found"))),
         }
@@ -129,7 +189,7 @@ impl Registry {
 
     /// The model `name` (`googleai/gemini-2.0-flash`); NOT_FOUND `Model 'x' not found`.
     pub fn model(&self, name: &str) -> Result<ModelRef> {
-        match self.get(ActionKind::Model, name) {
+        match self.get_or_resolve(ActionKind::Model, name) {
             Some(Entry::Model(m)) => Ok(m),
             _ => Err(Error::not_found(format!("Model '{name}' not found"))),
         }
@@ -156,7 +216,7 @@ impl Registry {
         let rest = key.strip_prefix('/')?;
         let (kind, name) = rest.split_once('/')?;
         let kind = ActionKind::parse(kind)?;
-        self.get(kind, name).map(|e| e.action())
+        self.get_or_resolve(kind, name).map(|e| e.action())
     }
 
     /// Every registered action, sorted by key.
@@ -192,5 +252,109 @@ impl Registry {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::Genkit;
+    use crate::model::{ModelAction, ModelInfo, ModelSupports};
+    use crate::types::{GenerateResponse, Message};
+
+    /// Resolves `echo/{anything}` except `echo/missing`; counts what it is asked.
+    struct Echo(Arc<AtomicUsize>);
+
+    impl Plugin for Echo {
+        fn name(&self) -> &str {
+            "echo"
+        }
+        fn init(&self, _registry: &Registry) -> Result<()> {
+            Ok(())
+        }
+        fn resolve_model(&self, name: &str) -> Option<ModelRef> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            if name == "echo/missing" {
+                return None;
+            }
+            let label = name.to_string();
+            Some(Arc::new(ModelAction::new(
+                name,
+                ModelInfo::new(label.clone(), ModelSupports::default()),
+                move |_req, _cx| {
+                    let label = label.clone();
+                    async move { Ok(GenerateResponse::from_message(Message::model(label))) }
+                },
+            )))
+        }
+        fn list_models(&self) -> Vec<String> {
+            vec!["echo/listed".into()]
+        }
+    }
+
+    async fn genkit(asked: &Arc<AtomicUsize>) -> Genkit {
+        Genkit::builder()
+            .without_submitted_actions()
+            .plugin(Echo(asked.clone()))
+            .build()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_owning_plugin_resolves_once_and_the_action_is_kept() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ai = genkit(&asked).await;
+        let r = ai
+            .generate()
+            .model("echo/any-name")
+            .prompt("hi")
+            .await
+            .unwrap();
+        assert_eq!(r.text(), "echo/any-name");
+        let again = ai.registry().model("echo/any-name").unwrap();
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        assert_eq!(again.name(), "echo/any-name");
+        assert!(ai.registry().lookup("/model/echo/any-name").is_some());
+
+        let e = ai.registry().model("echo/missing").err().unwrap();
+        assert_eq!(e.status(), Status::NotFound);
+        assert!(ai.registry().model("other/x").is_err());
+        // Only the owner is asked, and a tool name is never resolved.
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+        assert!(ai.registry().lookup("/tool/echo/x").is_none());
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn racing_lookups_get_the_same_action() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ai = genkit(&asked).await;
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let ai = ai.clone();
+                std::thread::spawn(move || ai.registry().model("echo/raced").unwrap())
+            })
+            .collect();
+        let got: Vec<ModelRef> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let kept = ai.registry().model("echo/raced").unwrap();
+        assert!(got.iter().all(|m| Arc::ptr_eq(m, &kept)));
+    }
+
+    #[tokio::test]
+    async fn listed_models_are_resolved_for_the_dev_ui() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ai = genkit(&asked).await;
+        let before = ai.registry().list();
+        assert!(!before.iter().any(|a| a.desc().key == "/model/echo/listed"));
+        let keys: Vec<String> = ai
+            .registry()
+            .list_resolvable()
+            .iter()
+            .map(|a| a.desc().key.clone())
+            .collect();
+        assert!(keys.contains(&"/model/echo/listed".to_string()), "{keys:?}");
     }
 }

@@ -19,9 +19,25 @@ pub fn gemini_supports() -> ModelSupports {
     s
 }
 
-/// The model info of `googleai/{name}`.
+/// The model info of `googleai/{name}`, by family: Gemini models as
+/// [`gemini_supports`]; Gemma models on the Gemini API take no function declarations,
+/// no system instruction and no JSON mode; text-to-speech and image models answer with
+/// media and take no tools.
 pub fn gemini_info(name: &str) -> ModelInfo {
-    ModelInfo::new(format!("Google AI - {name}"), gemini_supports())
+    let mut supports = gemini_supports();
+    if name.starts_with("gemma-") {
+        supports.tools = Some(false);
+        supports.tool_choice = Some(false);
+        supports.system_role = Some(false);
+        supports.output = Some(vec!["text".into()]);
+        supports.constrained = Some("none".into());
+    } else if name.contains("-tts") || name.contains("-image") {
+        supports.tools = Some(false);
+        supports.tool_choice = Some(false);
+        supports.output = Some(vec!["media".into()]);
+        supports.constrained = Some("none".into());
+    }
+    ModelInfo::new(format!("Google AI - {name}"), supports)
 }
 
 pub(crate) fn model_action(name: &str, client: Arc<Client>) -> ModelAction {

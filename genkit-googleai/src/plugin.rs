@@ -1,10 +1,11 @@
 //! [`GoogleAi`]: the plugin value, its settings, and where it gets its key.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use genkit_core::{Error, Plugin, Registry, Result, Status};
+use genkit_core::embedder::EmbedderRef;
+use genkit_core::{Error, ModelRef, Plugin, Registry, Result, Status};
 
 use crate::client::{ApiKey, Client};
 use crate::server::LocalGemini;
@@ -22,6 +23,18 @@ pub const BASE_URL_VAR: &str = "GOOGLE_GEMINI_BASE_URL";
 pub const DEFAULT_MODELS: [&str; 3] = ["gemini-2.0-flash", "gemini-2.5-flash", "gemini-2.5-pro"];
 /// Embedders registered by default (as `googleai/{name}`).
 pub const DEFAULT_EMBEDDERS: [&str; 2] = ["text-embedding-004", "gemini-embedding-001"];
+/// The models listed for the Dev UI (as `googleai/{name}`), besides the registered ones.
+/// Any other `googleai/{name}` is resolved on its first use all the same.
+pub const KNOWN_MODELS: [&str; 8] = [
+    "gemini-2.0-flash",
+    "gemini-2.0-flash-lite",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.5-pro",
+    "gemini-3-pro-preview",
+    "gemma-3-27b-it",
+    "gemma-3-12b-it",
+];
 /// The default request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -52,6 +65,8 @@ pub struct GoogleAi {
     embedders: Vec<String>,
     timeout: Duration,
     local: Option<Arc<LocalGemini>>,
+    /// Built by `init`; shared by every model and embedder, resolved ones too.
+    client: OnceLock<Arc<Client>>,
 }
 
 impl fmt::Debug for GoogleAi {
@@ -138,6 +153,7 @@ impl GoogleAi {
             embedders: DEFAULT_EMBEDDERS.iter().map(|s| s.to_string()).collect(),
             timeout: DEFAULT_TIMEOUT,
             local: None,
+            client: OnceLock::new(),
         }
     }
 
@@ -183,7 +199,9 @@ impl GoogleAi {
         self
     }
 
-    /// Also registers `googleai/{name}` (a `googleai/` prefix is accepted).
+    /// Also registers `googleai/{name}` (a `googleai/` prefix is accepted). Not needed to
+    /// call a model: any `googleai/{name}` is resolved on its first use; this registers
+    /// it up front.
     pub fn with_model(mut self, name: impl Into<String>) -> Self {
         let name = short_name(name.into());
         if !self.models.contains(&name) {
@@ -255,6 +273,7 @@ impl Plugin for GoogleAi {
             self.timeout,
             self.local.clone(),
         )?);
+        let client = self.client.get_or_init(|| client).clone();
         for m in &self.models {
             registry.register_model(Arc::new(model::model_action(m, client.clone())))?;
         }
@@ -262,6 +281,37 @@ impl Plugin for GoogleAi {
             registry.register_embedder(Arc::new(embedder::embedder_action(e, client.clone())))?;
         }
         Ok(())
+    }
+
+    /// Any `googleai/{name}`: Gemini says whether it exists when it is called (an
+    /// unknown model is NOT_FOUND with Google's message).
+    fn resolve_model(&self, name: &str) -> Option<ModelRef> {
+        let short = name.strip_prefix("googleai/").filter(|s| !s.is_empty())?;
+        let client = self.client.get()?.clone();
+        Some(Arc::new(model::model_action(short, client)))
+    }
+
+    fn resolve_embedder(&self, name: &str) -> Option<EmbedderRef> {
+        let short = name.strip_prefix("googleai/").filter(|s| !s.is_empty())?;
+        let client = self.client.get()?.clone();
+        Some(Arc::new(embedder::embedder_action(short, client)))
+    }
+
+    fn list_models(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.models.clone();
+        for known in KNOWN_MODELS {
+            if !names.iter().any(|n| n == known) {
+                names.push(known.to_string());
+            }
+        }
+        names.into_iter().map(|n| format!("googleai/{n}")).collect()
+    }
+
+    fn list_embedders(&self) -> Vec<String> {
+        self.embedders
+            .iter()
+            .map(|n| format!("googleai/{n}"))
+            .collect()
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{KEY, genkit, genkit_with, plugin, server, web_search};
 use futures::StreamExt;
-use genkit_core::{FinishReason, Role, Status};
+use genkit_core::{Action, FinishReason, Role, Status};
 use genkit_googleai::server::Reply;
 use genkit_googleai::{Backend, GoogleAi, KEY_VARS};
 use schemars::JsonSchema;
@@ -553,4 +553,94 @@ async fn the_server_answers_bad_requests_with_googles_error_body() {
         .await
         .unwrap();
     assert!(models["models"].as_array().is_some_and(|m| m.len() >= 3));
+}
+
+#[tokio::test]
+async fn any_model_name_is_resolved_on_first_use() {
+    let srv = server().await;
+    let ai = genkit(&srv).await;
+    assert!(
+        ai.registry()
+            .list()
+            .iter()
+            .all(|a| a.desc().name != "googleai/gemini-3-pro-preview")
+    );
+    let r = ai
+        .generate()
+        .model("googleai/gemini-3-pro-preview")
+        .prompt("hello")
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text(),
+        "This is the local Gemini server (gemini-3-pro-preview) answering: hello"
+    );
+    assert_eq!(
+        srv.requests()[0].path,
+        "/v1beta/models/gemini-3-pro-preview:generateContent"
+    );
+    // Kept: the second lookup returns the same action.
+    let a = ai
+        .registry()
+        .model("googleai/gemini-3-pro-preview")
+        .unwrap();
+    let b = ai
+        .registry()
+        .model("googleai/gemini-3-pro-preview")
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    // Embedders too.
+    let e = ai
+        .embed("googleai/text-embedding-005", ["x"])
+        .await
+        .unwrap();
+    assert_eq!(e.len(), 1);
+    assert!(!e[0].embedding.is_empty());
+}
+
+#[tokio::test]
+async fn a_model_gemini_does_not_have_is_not_found_with_googles_message() {
+    let srv = server().await;
+    let ai = genkit(&srv).await;
+    let e = ai
+        .generate()
+        .model("googleai/gpt-4o")
+        .prompt("hello")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Status::NotFound, "{e}");
+    assert!(
+        e.message()
+            .contains("models/gpt-4o is not found for API version v1beta"),
+        "{e}"
+    );
+    // A name of no plugin is still the registry's own NOT_FOUND.
+    let e = ai
+        .generate()
+        .model("nobody/x")
+        .prompt("hello")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Status::NotFound);
+    assert!(e.message().contains("Model 'nobody/x' not found"), "{e}");
+}
+
+#[tokio::test]
+async fn known_models_are_listed_with_per_family_info() {
+    let srv = server().await;
+    let ai = genkit(&srv).await;
+    let listed = ai.registry().list_resolvable();
+    let names: Vec<String> = listed.iter().map(|a| a.desc().key.clone()).collect();
+    for m in genkit_googleai::KNOWN_MODELS {
+        assert!(names.contains(&format!("/model/googleai/{m}")), "{names:?}");
+    }
+    let gemma = ai.registry().model("googleai/gemma-3-27b-it").unwrap();
+    let meta = gemma.desc().to_json();
+    assert_eq!(meta["metadata"]["model"]["supports"]["tools"], json!(false));
+    let gemini = ai
+        .registry()
+        .model("googleai/gemini-2.5-flash-lite")
+        .unwrap();
+    let meta = gemini.desc().to_json();
+    assert_eq!(meta["metadata"]["model"]["supports"]["tools"], json!(true));
 }

@@ -205,10 +205,11 @@ async fn quit(State(state): State<Shared>) -> Response {
     text(StatusCode::OK, "OK")
 }
 
-/// `/api/actions`: every registered action, keyed by its key.
+/// `/api/actions`: every registered action and every model and embedder the plugins
+/// list, keyed by its key.
 pub(crate) fn list_actions(ai: &Genkit) -> Value {
     let mut out = Map::new();
-    for action in ai.registry().list() {
+    for action in ai.registry().list_resolvable() {
         let desc = action.desc();
         out.insert(desc.key.clone(), desc.to_json());
     }
