@@ -8,7 +8,9 @@ use genkit_core::{
 };
 
 use crate::client::Client;
-use crate::translate::{Aggregator, Target, from_anthropic, to_anthropic};
+use serde_json::{Value, json};
+
+use crate::translate::{Aggregator, Target, Translated, from_anthropic, to_anthropic};
 
 /// True for models that take structured outputs (`output_config.format`): the Claude
 /// 4 family from Opus 4.1 and Sonnet/Haiku/Opus 4.5 on, and any later family. Claude 3
@@ -77,9 +79,17 @@ async fn generate(
     req: &GenerateRequest,
     cx: &ModelContext,
 ) -> Result<GenerateResponse> {
-    let mut body = to_anthropic(req, target)?;
+    let Translated { mut body, dropped } = to_anthropic(req, target)?;
+    let note = |mut r: GenerateResponse| {
+        if !dropped.is_empty()
+            && let Some(Value::Object(c)) = r.custom.as_mut()
+        {
+            c.insert("droppedConfig".into(), json!(dropped));
+        }
+        r
+    };
     if !cx.is_streaming() {
-        return Ok(from_anthropic(client.create(&body).await?));
+        return Ok(note(from_anthropic(client.create(&body).await?)));
     }
     body.stream = Some(true);
     let mut events = client.stream(&body).await?;
@@ -90,7 +100,7 @@ async fn generate(
             cx.send_chunk(GenerateResponseChunk::new(parts)).await;
         }
     }
-    agg.finish()
+    agg.finish().map(note)
 }
 
 #[cfg(test)]

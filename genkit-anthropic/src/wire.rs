@@ -35,15 +35,6 @@ pub struct MessagesRequest<'a> {
     /// Texts that stop generation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_sequences: Option<Vec<Cow<'a, str>>>,
-    /// Sampling temperature (0–1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// Nucleus sampling (0–1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    /// Top-k sampling.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_k: Option<u64>,
     /// Tools the model may call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<Tool<'a>>>,

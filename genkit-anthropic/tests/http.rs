@@ -46,8 +46,7 @@ async fn text_generation_sends_key_version_and_the_messages_api_body() {
         reqs[0].body,
         json!({"model": "claude-sonnet-4-5", "max_tokens": 4096,
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Why is the sky blue?"}]}],
-            "system": [{"type": "text", "text": "Be brief."}],
-            "temperature": 0.3, "top_p": 0.9, "top_k": 5})
+            "system": [{"type": "text", "text": "Be brief."}]})
     );
 }
 
@@ -395,14 +394,21 @@ async fn a_wrong_key_and_an_unknown_model_surface_the_apis_errors() {
     let e = ai
         .generate()
         .prompt("x")
-        .config(json!({"temperature": 3}))
+        .config(json!({"thinking": {"budgetTokens": 500}}))
         .await
         .unwrap_err();
     assert_eq!(e.status(), Status::InvalidArgument);
     assert_eq!(
         e.message(),
-        "temperature: Input should be less than or equal to 1"
+        "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
     );
+    let e = ai
+        .generate()
+        .prompt("x")
+        .config(json!({"top_logprobs": 3}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.message(), "top_logprobs: Extra inputs are not permitted");
 }
 
 #[tokio::test]

@@ -122,7 +122,12 @@ pub fn answer(req: &MessagesRequest<'_>) -> Answer {
                 .collect::<Vec<_>>()
                 .join("\n")
         } else if let Some(f) = req.output_config.as_ref().and_then(|o| o.format.as_ref()) {
-            example(&f.schema, &argument_text(&prompt), 0).to_string()
+            example(
+                &inline_refs(&f.schema, &f.schema, 0),
+                &argument_text(&prompt),
+                0,
+            )
+            .to_string()
         } else {
             format!(
                 "This is the local Anthropic server ({}) answering: {prompt}",
@@ -249,6 +254,35 @@ fn calls(req: &MessagesRequest<'_>, prompt: &str) -> Option<Vec<KnownBlock>> {
             })
             .collect(),
     )
+}
+
+/// The schema with its local `$ref`s (`#/$defs/X`, `#/definitions/X`) replaced by
+/// what they name, so an example can be made of it.
+fn inline_refs(schema: &Value, root: &Value, depth: usize) -> Value {
+    if depth > 32 {
+        return Value::Null;
+    }
+    match schema {
+        Value::Object(o) => {
+            if let Some(target) = o
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|pointer| root.pointer(pointer))
+            {
+                return inline_refs(target, root, depth + 1);
+            }
+            Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), inline_refs(v, root, depth + 1)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => {
+            Value::Array(a.iter().map(|v| inline_refs(v, root, depth + 1)).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 /// The `input_json_delta` pieces of a tool input: its JSON text in two halves.

@@ -21,15 +21,16 @@
 //! below. Every request is recorded ([`LocalAnthropic::requests`]).
 //!
 //! # The default rule
-//! 1. **Headers.** No `x-api-key` is 401 `authentication_error`; with
+//! 1. **Headers.** No key (`x-api-key`, or `Authorization: Bearer` as the SDKs send
+//!    it) is 401 `authentication_error`; with
 //!    [`ServerOptions::api_key`] set, another key is 401 "invalid x-api-key". No
 //!    `anthropic-version` is 400.
 //! 2. **Validation**, with the API's messages and error body
 //!    (`{"type":"error","error":{"type":"invalid_request_error","message":…}}`, 400):
 //!    unknown members ("Extra inputs are not permitted"), missing ones ("Field
 //!    required"), roles, empty content or text, `tool_use` / `tool_result` pairing,
-//!    image media types, tool names and `input_schema.type`, temperature and top_p
-//!    ranges, a thinking budget under 1024 or not under `max_tokens`, a continued tool
+//!    image media types, tool names and `input_schema.type`, a thinking budget
+//!    under 1024 or not under `max_tokens`, a continued tool
 //!    turn that does not start with its thinking block while thinking is on, thinking
 //!    blocks whose signature is not the one this server gave, structured-output
 //!    schemas with an object lacking `additionalProperties: false`. Models must be
@@ -134,7 +135,7 @@ impl ServerOptions {
 pub struct RecordedRequest {
     /// The path (`/v1/messages`).
     pub path: String,
-    /// The `x-api-key` header, if sent.
+    /// The key (`x-api-key`, or the `Authorization: Bearer` token), if sent.
     pub api_key: Option<String>,
     /// The `anthropic-version` header, if sent.
     pub version: Option<String>,

@@ -63,7 +63,11 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
 
 async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let options = shared.options();
-    let api_key = header_str(&headers, "x-api-key");
+    // The key comes as `x-api-key`, or as `Authorization: Bearer` (the SDKs' way).
+    let api_key = header_str(&headers, "x-api-key").or_else(|| {
+        header_str(&headers, "authorization")
+            .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
+    });
     shared.record(RecordedRequest {
         path: "/v1/messages".into(),
         api_key: api_key.clone(),

@@ -4,5 +4,5 @@
 pub mod request;
 pub mod response;
 
-pub use request::{DEFAULT_MAX_TOKENS, Target, strict_schema, to_anthropic};
+pub use request::{DEFAULT_MAX_TOKENS, Target, Translated, strict_schema, to_anthropic};
 pub use response::{Aggregator, from_anthropic};

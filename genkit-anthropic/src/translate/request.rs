@@ -17,14 +17,18 @@
 //! - Structured output: with `output.constrained` and a schema, on a model that
 //!   supports it, `output_config.format = {type: json_schema, schema}`, the schema made
 //!   strict as the API wants it (see [`strict_schema`]).
-//! - Config: `temperature`, `topP`/`top_p`, `topK`/`top_k`,
-//!   `maxOutputTokens`/`max_tokens` (default [`DEFAULT_MAX_TOKENS`], or the thinking
+//! - Config: `maxOutputTokens`/`max_tokens` (default [`DEFAULT_MAX_TOKENS`], or the thinking
 //!   budget plus that when thinking is on), `stopSequences`/`stop_sequences`,
 //!   `thinking` (`{enabled, budgetTokens, adaptive, display}` as Genkit JS, or the API's
 //!   own `{type, budget_tokens}`), `tool_choice`, `metadata`, `output_config`, `version`
 //!   (the model to call instead); any other member goes into the body as given (the API
 //!   answers 400 to names it does not know). `apiKey` is refused: a request's config is
 //!   recorded in traces.
+//! - Sampling: the Messages API has no `temperature`, `top_p` or `top_k` any more
+//!   (Anthropic's SDKs dropped them in 1.0; the API refuses unknown members). Genkit's
+//!   portable `temperature`, `topP`, `topK` (and `top_p`, `top_k`) are therefore not
+//!   sent, so one config serves every provider; [`Translated::dropped`] names them
+//!   and the response lists them in `custom.droppedConfig`.
 
 use std::borrow::Cow;
 
@@ -67,11 +71,11 @@ impl<'a> Target<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Config {
-    temperature: Option<f64>,
+    temperature: Option<Value>,
     #[serde(alias = "top_p")]
-    top_p: Option<f64>,
+    top_p: Option<Value>,
     #[serde(alias = "top_k")]
-    top_k: Option<u64>,
+    top_k: Option<Value>,
     #[serde(alias = "max_tokens")]
     max_output_tokens: Option<u64>,
     #[serde(alias = "stop_sequences")]
@@ -101,12 +105,27 @@ struct JsThinking {
     display: Option<String>,
 }
 
+/// A translated request.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Translated<'a> {
+    /// The body to send.
+    pub body: MessagesRequest<'a>,
+    /// Config members given but not sent (sampling parameters the API no longer has).
+    pub dropped: Vec<&'static str>,
+}
+
 /// Translates a Genkit request.
-pub fn to_anthropic<'a>(
-    req: &'a GenerateRequest,
-    target: Target<'a>,
-) -> Result<MessagesRequest<'a>> {
+pub fn to_anthropic<'a>(req: &'a GenerateRequest, target: Target<'a>) -> Result<Translated<'a>> {
     let config = config_of(req)?;
+    let dropped: Vec<&'static str> = [
+        ("temperature", config.temperature.is_some()),
+        ("topP", config.top_p.is_some()),
+        ("topK", config.top_k.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, given)| given.then_some(k))
+    .collect();
     if config.api_key.is_some() {
         return Err(Error::invalid_argument(
             "config.apiKey is not supported: give the key to Anthropic (a request's config is recorded in traces)",
@@ -137,9 +156,6 @@ pub fn to_anthropic<'a>(
         stop_sequences: config
             .stop_sequences
             .map(|v| v.into_iter().map(Cow::Owned).collect()),
-        temperature: config.temperature,
-        top_p: config.top_p,
-        top_k: config.top_k,
         thinking,
         metadata: config.metadata,
         output_config: config.output_config,
@@ -172,7 +188,7 @@ pub fn to_anthropic<'a>(
             });
         }
     }
-    Ok(body)
+    Ok(Translated { body, dropped })
 }
 
 fn config_of(req: &GenerateRequest) -> Result<Config> {
@@ -669,8 +685,12 @@ mod tests {
     use genkit_core::OutputConfig;
 
     fn translate(req: &GenerateRequest) -> Value {
-        serde_json::to_value(to_anthropic(req, Target::new("claude-sonnet-4-5", true)).unwrap())
-            .unwrap()
+        serde_json::to_value(
+            to_anthropic(req, Target::new("claude-sonnet-4-5", true))
+                .unwrap()
+                .body,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -691,8 +711,10 @@ mod tests {
                 "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
                              {"role": "assistant", "content": [{"type": "text", "text": "hello"}]}],
                 "system": [{"type": "text", "text": "be brief"}],
-                "stop_sequences": ["x"], "temperature": 0.5, "top_k": 3})
+                "stop_sequences": ["x"]})
         );
+        let t = to_anthropic(&req, Target::new("m", true)).unwrap();
+        assert_eq!(t.dropped, ["temperature", "topK"]);
     }
 
     #[test]
@@ -768,9 +790,12 @@ mod tests {
             translate(&req)["output_config"]["format"]["type"],
             json!("json_schema")
         );
-        let v =
-            serde_json::to_value(to_anthropic(&req, Target::new("claude-3-haiku", false)).unwrap())
-                .unwrap();
+        let v = serde_json::to_value(
+            to_anthropic(&req, Target::new("claude-3-haiku", false))
+                .unwrap()
+                .body,
+        )
+        .unwrap();
         assert!(v.get("output_config").is_none());
     }
 }
