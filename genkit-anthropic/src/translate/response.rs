@@ -166,7 +166,7 @@ enum Open {
         thinking: String,
         signature: String,
     },
-    Done(Part),
+    Done(Box<Part>),
 }
 
 impl Open {
@@ -189,7 +189,7 @@ impl Open {
                 thinking,
                 signature,
             },
-            other => Open::Done(block_part(other)),
+            other => Open::Done(Box::new(block_part(other))),
         }
     }
 
@@ -223,7 +223,7 @@ impl Open {
                 thinking,
                 signature,
             } => thinking_part(thinking, signature),
-            Open::Done(p) => p,
+            Open::Done(p) => *p,
         })
     }
 }
