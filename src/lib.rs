@@ -34,6 +34,10 @@ pub use genkit_googleai as googleai;
 #[cfg(feature = "openai")]
 pub use genkit_openai as openai;
 
+/// The Anthropic provider: `genkit::anthropic::Anthropic`.
+#[cfg(feature = "anthropic")]
+pub use genkit_anthropic as anthropic;
+
 /// Middleware for `use_`: `genkit::middleware::Retry`, …
 #[cfg(feature = "middleware")]
 pub use genkit_middleware as middleware;

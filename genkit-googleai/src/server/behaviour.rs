@@ -206,22 +206,37 @@ pub fn best_match<'a>(
     decls: &[&'a wire::FunctionDeclaration],
     prompt: &str,
 ) -> Option<&'a wire::FunctionDeclaration> {
+    let i = best_match_index(
+        decls
+            .iter()
+            .map(|d| (d.name.as_str(), d.description.as_str())),
+        prompt,
+    )?;
+    decls.get(i).copied()
+}
+
+/// The rule of [`best_match`] over any tools given as `(name, description)`: the index
+/// of the one sharing the most words with the prompt, the first on ties; `None` when
+/// there is none. The other look-alike servers of genkit-rs pick tools with it too.
+pub fn best_match_index<'a>(
+    tools: impl IntoIterator<Item = (&'a str, &'a str)>,
+    prompt: &str,
+) -> Option<usize> {
     let prompt_words = words(prompt);
-    let mut best = *decls.first()?;
+    let mut best = None;
     let mut best_score = 0;
-    for d in decls {
+    for (i, (name, description)) in tools.into_iter().enumerate() {
         let names = words(&format!(
-            "{} {}",
-            d.name.replace(['_', '-', '.'], " "),
-            d.description
+            "{} {description}",
+            name.replace(['_', '-', '.'], " ")
         ));
         let score = prompt_words.iter().filter(|w| names.contains(w)).count();
-        if score > best_score {
-            best = d;
+        if best.is_none() || score > best_score {
+            best = Some(i);
             best_score = score;
         }
     }
-    Some(best)
+    best
 }
 
 /// Arguments for a call with `item` as its text: the first string parameter (required

@@ -85,7 +85,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-pub use behaviour::{argument_text, arguments, best_match, embedding, example, result_text};
+pub use behaviour::{
+    argument_text, arguments, best_match, best_match_index, embedding, example, result_text,
+};
 pub use script::{Reply, error_body, status_name};
 
 /// Settings of a [`LocalGemini`].
