@@ -306,3 +306,48 @@ async fn streamed_answers_keep_their_parts() {
     assert!(chunks.len() > 1);
     assert_eq!(parts.len(), chunks.len());
 }
+
+/// `examples/rag.rs`: the two documents nearest to the question (by the Gemini
+/// embedder's vectors) reach the model, and the trace shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rag_example_sends_the_nearest_documents() {
+    let gemini = LocalGemini::start().await.expect("local gemini");
+    let out = tokio::task::block_in_place(|| {
+        std::process::Command::new(common::example("rag"))
+            .arg("Which city is the capital of France?")
+            .env("GEMINI_API_KEY", "k")
+            .env("GOOGLE_GEMINI_BASE_URL", gemini.base_url())
+            .output()
+            .expect("run the example")
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "example failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let context = "- [paris]: Paris is the capital of France and its largest city.\n- [berlin]: Berlin is the capital of Germany, on the river Spree.";
+    assert!(
+        stdout.contains("the model received (trace, genkit:input):"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(context), "{stdout}");
+    assert!(!stdout.contains("[rust]"), "{stdout}");
+    // What went over the wire: the library's embeddings, the question's, then the model call with the
+    // rendered documents after the question.
+    let requests = gemini.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1beta/models/gemini-embedding-001:batchEmbedContents",
+            "/v1beta/models/gemini-embedding-001:embedContent",
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+        ]
+    );
+    let parts = &requests[2].body["contents"][0]["parts"];
+    assert_eq!(parts[0]["text"], json!("Which city is the capital of France?"));
+    let sent = parts[1]["text"].as_str().expect("a context part");
+    assert!(sent.starts_with("\n\nUse the following information to complete your task:\n\n"));
+    assert!(sent.contains(context), "{sent}");
+}
