@@ -1,25 +1,13 @@
 //! `examples/agent.rs` run twice with the same session id: the second run remembers
 //! the first (against the local Gemini-compatible server over HTTP).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use genkit::googleai::server::LocalGemini;
 
-/// `cargo test` builds the examples next to the test binaries' directory.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let path = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test` (which builds the examples)",
-        path.display()
-    );
-    path
-}
+#[allow(dead_code)] // uses only `example`
+mod common;
+use common::example;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_example_remembers_across_runs() {

@@ -827,3 +827,206 @@ async fn dropping_a_stream_cancels_the_generation() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!*finished.lock().unwrap());
 }
+
+// ---------------------------------------------------------------------------------
+// Against the local Gemini look-alike over HTTP.
+
+use genkit::{AugmentWithContext, DocumentData};
+use genkit::googleai::GoogleAi;
+use genkit::googleai::server::{LocalGemini, Reply};
+
+async fn with_gemini() -> (Genkit, LocalGemini) {
+    let gemini = LocalGemini::start().await.unwrap();
+    let ai = Genkit::builder()
+        .without_submitted_actions()
+        .plugin(GoogleAi::new("k").with_base_url(gemini.base_url()))
+        .model("googleai/gemini-2.5-flash")
+        .build()
+        .await
+        .unwrap();
+    (ai, gemini)
+}
+
+fn gemini_event(text: &str, last: bool) -> Value {
+    let mut candidate = json!({"content": {"role": "model", "parts": [{"text": text}]}, "index": 0});
+    if last {
+        candidate["finishReason"] = json!("STOP");
+    }
+    json!({"candidates": [candidate]})
+}
+
+#[derive(Debug, Deserialize, JsonSchema, PartialEq)]
+struct Answer {
+    answer: String,
+    note: Option<String>,
+}
+
+/// Streamed JSON: each model chunk carries the object so far; the final output is
+/// whole. A typed read of an unfinished object works when its fields allow it.
+#[tokio::test]
+async fn streamed_json_chunks_carry_the_partial_output() {
+    let (ai, gemini) = with_gemini().await;
+    gemini.push(Reply::sse([
+        gemini_event("Here: {\"answer\": \"4", false),
+        gemini_event("2\", \"no", false),
+        gemini_event("te\": \"ok\"}", true),
+    ]));
+    let mut stream = ai.generate().prompt("What is it?").output::<Answer>().stream();
+    let mut outputs = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        outputs.push(chunk.unwrap().output);
+    }
+    assert_eq!(
+        outputs,
+        [
+            Some(json!({"answer": "4"})),
+            Some(json!({"answer": "42"})),
+            Some(json!({"answer": "42", "note": "ok"})),
+        ]
+    );
+    let response = stream.response().await.unwrap();
+    assert_eq!(
+        response.output::<Answer>().unwrap(),
+        Answer {
+            answer: "42".into(),
+            note: Some("ok".into())
+        }
+    );
+}
+
+/// A JSON answer the model did not finish is read leniently and validated as it is.
+#[tokio::test]
+async fn truncated_json_answers_are_read_leniently() {
+    let (ai, gemini) = with_gemini().await;
+    gemini.push(Reply::json(gemini_event("{\"answer\": \"42\", \"note\": \"cut", true)));
+    let response = ai.generate().prompt("What is it?").output::<Answer>().await.unwrap();
+    assert_eq!(
+        response.output::<Answer>().unwrap(),
+        Answer {
+            answer: "42".into(),
+            note: Some("cut".into())
+        }
+    );
+    // Without the required field it is still a schema failure.
+    gemini.push(Reply::json(gemini_event("{\"note\": \"cut", true)));
+    let e = ai.generate().prompt("What is it?").output::<Answer>().await.unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArgument);
+    assert!(e.message().starts_with("Schema validation failed"), "{e}");
+}
+
+fn context_part_sent(gemini: &LocalGemini) -> Option<String> {
+    let body = gemini.requests().pop().unwrap().body;
+    let parts = body["contents"][0]["parts"].as_array().unwrap().clone();
+    assert_eq!(parts[0]["text"], json!("Capital?"));
+    parts.get(1).map(|p| p["text"].as_str().unwrap().to_string())
+}
+
+/// Docs: Genkit's rendering by default, a rendering of your own, or none; the
+/// conversation the response reports never holds it.
+#[tokio::test]
+async fn docs_rendering_default_custom_and_off() {
+    let (ai, gemini) = with_gemini().await;
+    let docs = vec![
+        DocumentData::from("Paris is in France.").with_metadata("id", "p"),
+        DocumentData::from("Rome is in Italy."),
+    ];
+    let response = ai.generate().prompt("Capital?").docs(docs.clone()).await.unwrap();
+    assert_eq!(
+        context_part_sent(&gemini).as_deref(),
+        Some(
+            "\n\nUse the following information to complete your task:\n\n- [p]: Paris is in France.\n- [1]: Rome is in Italy.\n\n"
+        )
+    );
+    let history = response.messages();
+    assert_eq!(history[0].content.len(), 1, "{history:?}");
+    assert_eq!(response.request.as_ref().unwrap().docs.as_ref(), Some(&docs));
+
+    ai.generate()
+        .prompt("Capital?")
+        .docs(docs.clone())
+        .use_(
+            AugmentWithContext::new()
+                .preface("Sources:\n")
+                .item_template(|d, i| format!("({i}) {}\n", d.text())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        context_part_sent(&gemini).as_deref(),
+        Some("Sources:\n(0) Paris is in France.\n(1) Rome is in Italy.\n\n")
+    );
+
+    ai.generate()
+        .prompt("Capital?")
+        .docs(docs)
+        .use_(AugmentWithContext::off())
+        .await
+        .unwrap();
+    assert_eq!(context_part_sent(&gemini), None);
+}
+
+/// A model that claims `supports.context` receives `docs` as they are.
+#[tokio::test]
+async fn models_with_native_context_receive_the_docs() {
+    let ai = instance().await;
+    let mut supports = ModelSupports::full();
+    supports.context = Some(true);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    ai.define_model("native", ModelInfo::new("native", supports), move |req, _| {
+        let s = s.clone();
+        async move {
+            s.lock().unwrap().push((*req).clone());
+            Ok(GenerateResponse::from_text("ok"))
+        }
+    })
+    .unwrap();
+    ai.generate()
+        .model("native")
+        .prompt("Capital?")
+        .docs(vec![DocumentData::from("Paris is in France.")])
+        .await
+        .unwrap();
+    let req = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(req.messages[0].content.len(), 1);
+    assert_eq!(req.docs.unwrap()[0].text(), "Paris is in France.");
+}
+
+/// Two parallel calls of one tool without ids (Gemini gives none) that both
+/// interrupt: answers given in order go to the calls in order.
+#[tokio::test]
+async fn id_less_interrupts_of_one_tool_are_answered_in_order() {
+    let (ai, gemini) = with_gemini().await;
+    let confirm = Arc::new(ToolAction::new(
+        "confirm",
+        "Confirm an action with the user",
+        |q: Query, ctx: ToolContext| async move {
+            Err::<String, _>(ctx.interrupt(json!({"ask": q.query})))
+        },
+    ));
+    let first = ai
+        .generate()
+        .prompt("Confirm: delete a; delete b")
+        .tools([confirm.clone()])
+        .await
+        .unwrap();
+    let interrupts = first.interrupts();
+    assert_eq!(interrupts.len(), 2);
+    assert!(interrupts.iter().all(|p| p.tool_request.as_ref().unwrap().r#ref.is_none()));
+    let done = ai
+        .generate()
+        .messages(first.messages())
+        .tools([confirm])
+        .respond(&interrupts[0].clone(), json!("yes to a"))
+        .respond(&interrupts[1].clone(), json!("no to b"))
+        .await
+        .unwrap();
+    assert_eq!(
+        done.text(),
+        "Based on confirm: yes to a\nBased on confirm: no to b"
+    );
+    let sent = gemini.requests().pop().unwrap().body;
+    let responses = &sent["contents"][2]["parts"];
+    assert_eq!(responses[0]["functionResponse"].get("id"), None);
+    assert_eq!(responses[1]["functionResponse"]["response"]["content"], json!("no to b"));
+}

@@ -24,7 +24,7 @@ pub mod types;
 pub use action::{Action, ActionDesc, ActionKind, ActionRef, RunOptions};
 pub use error::{Error, Result, Status};
 pub use flow::{FlowAction, FlowContext, FlowRef, IntoFlow};
-pub use generate::{GenerateBuilder, GenerateStream};
+pub use generate::{AugmentWithContext, GenerateBuilder, GenerateStream};
 pub use genkit::{Genkit, GenkitBuilder, Plugin};
 pub use middleware::{
     Middleware, MiddlewareFactory, MiddlewareFn, MiddlewareRef, ModelNext, ToolCall, ToolNext,

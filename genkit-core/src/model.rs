@@ -230,11 +230,20 @@ impl ModelAction {
     }
 
     /// Calls the model inside its traced span (`{name,t:action,s:model}`).
+    ///
+    /// A model that does not claim `supports.context` receives the request's `docs`
+    /// rendered into its last user message (see
+    /// [`AugmentWithContext`](crate::generate::AugmentWithContext)); the span shows
+    /// the request as the model received it.
     pub async fn generate(
         &self,
         request: Arc<GenerateRequest>,
         cx: ModelContext,
     ) -> Result<GenerateResponse> {
+        let request = match crate::generate::context::for_model(&self.info, &request) {
+            Some(augmented) => Arc::new(augmented),
+            None => request,
+        };
         let meta = SpanMeta {
             name: &self.desc.name,
             kind: "action",

@@ -66,7 +66,7 @@ async fn generate(
         return from_gemini(&resp);
     }
     let mut events = client.stream(model, &translated.body).await?;
-    let mut agg = Aggregator::new(true);
+    let mut agg = Aggregator::new();
     while let Some(event) = events.next().await {
         let parts = agg.push(&event?)?;
         if !parts.is_empty() {

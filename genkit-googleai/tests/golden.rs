@@ -90,7 +90,7 @@ fn gemini_streams_become_these_chunks_and_response() {
         let mut parser = SseParser::new();
         let events = parser.push(sse.as_bytes()).unwrap();
         parser.finish().unwrap();
-        let mut agg = Aggregator::new(true);
+        let mut agg = Aggregator::new();
         let mut chunks = Vec::new();
         for e in events {
             let resp: GenerateContentResponse = serde_json::from_str(&e.data).unwrap();

@@ -105,7 +105,7 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
 }
 
 fn chunks_of(events: &[SseEvent]) -> Vec<String> {
-    let mut agg = Aggregator::new(true);
+    let mut agg = Aggregator::new();
     let mut out = Vec::new();
     for e in events {
         let resp: GenerateContentResponse =
@@ -157,7 +157,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
         if let Ok(events) = parse_split(&bytes, &cuts) {
-            let mut agg = Aggregator::new(true);
+            let mut agg = Aggregator::new();
             for e in events {
                 if let Ok(resp) = serde_json::from_str::<GenerateContentResponse>(&e.data) {
                     let _ = agg.push(&resp);
@@ -175,7 +175,7 @@ proptest! {
                 Err(e) => prop_assert!(!e.message().is_empty()),
             }
         }
-        let mut agg = Aggregator::new(true);
+        let mut agg = Aggregator::new();
         for e in events {
             if let Ok(resp) = serde_json::from_value::<GenerateContentResponse>(e) {
                 let _ = agg.push(&resp);

@@ -2,7 +2,25 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// The binary of `examples/{name}.rs`: `cargo test` builds the examples next to the
+/// test binaries' directory.
+#[allow(dead_code)] // not every test binary runs an example
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test` (which builds the examples)",
+        path.display()
+    );
+    path
+}
 
 /// One blocking HTTP/1.1 exchange (`Connection: close`) with `url`
 /// (`http://host:port` or `host:port`): the status and the body, de-chunked.

@@ -13,6 +13,8 @@
 //! deterministic; format instructions and simulated-constrained-output instructions are
 //! added to the history once, not re-applied per model call.
 
+pub mod context;
+pub mod extract;
 pub(crate) mod output;
 mod resume;
 mod stream;
@@ -27,6 +29,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use context::AugmentWithContext;
 pub use stream::GenerateStream;
 pub(crate) use util::GenerateUtil;
 

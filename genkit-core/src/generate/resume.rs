@@ -35,6 +35,8 @@ pub(crate) async fn resolve(
         .filter(|p| p.tool_request.is_some())
         .count();
 
+    let mut used_respond = vec![false; respond.len()];
+    let mut used_restart = vec![false; restart.len()];
     let mut responses: Vec<Part> = Vec::new();
     let mut restarts: Vec<Part> = Vec::new();
     for part in last.content.iter_mut() {
@@ -53,7 +55,7 @@ pub(crate) async fn resolve(
             continue;
         }
         // b. an answer from the caller
-        if let Some(answer) = respond.iter().find(|p| {
+        if let Some(answer) = pick(&respond, &mut used_respond, |p| {
             p.tool_response
                 .as_ref()
                 .is_some_and(|r| r.name == req.name && r.r#ref == req.r#ref)
@@ -63,7 +65,7 @@ pub(crate) async fn resolve(
             continue;
         }
         // c. a restart
-        if let Some(again) = restart.iter().find(|p| {
+        if let Some(again) = pick(&restart, &mut used_restart, |p| {
             p.tool_request
                 .as_ref()
                 .is_some_and(|r| same_call(r, &req.name, &req.r#ref))
@@ -81,7 +83,6 @@ pub(crate) async fn resolve(
             "Unresolved tool request '{label}' was not handled by the 'resume' argument. You must supply replies or restarts for all interrupted tool requests.'"
         )));
     }
-    part_metadata_cleanup(last);
 
     let rerun = try_join_all(
         restarts
@@ -121,16 +122,27 @@ pub(crate) async fn resolve(
     })
 }
 
-fn mark_resolved(meta: &mut Map<String, Value>) {
-    let old = meta.remove("interrupt").unwrap_or(Value::Bool(true));
-    meta.insert("resolvedInterrupt".into(), old);
+/// The first entry that `matches` and was not used yet, else the first that matches
+/// (Genkit matches by name and ref only, so calls without a ref of one tool would all
+/// get the first answer; answers are given out in order instead).
+fn pick<'p>(
+    entries: &'p [Part],
+    used: &mut [bool],
+    matches: impl Fn(&Part) -> bool,
+) -> Option<&'p Part> {
+    let fresh = entries
+        .iter()
+        .enumerate()
+        .position(|(i, p)| !used[i] && matches(p));
+    let i = fresh.or_else(|| entries.iter().position(&matches))?;
+    used[i] = true;
+    Some(&entries[i])
 }
 
-/// Drops metadata maps left empty, so untouched parts keep their shape.
-fn part_metadata_cleanup(msg: &mut Message) {
-    for p in &mut msg.content {
-        if p.tool_request.is_some() && p.metadata.as_ref().is_some_and(Map::is_empty) {
-            p.metadata = None;
-        }
+/// Moves `interrupt` to `resolvedInterrupt`; a request that never interrupted gets
+/// no mark (its metadata stays, possibly `{}`, as in Genkit).
+fn mark_resolved(meta: &mut Map<String, Value>) {
+    if let Some(old) = meta.remove("interrupt") {
+        meta.insert("resolvedInterrupt".into(), old);
     }
 }

@@ -11,16 +11,20 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use super::GenerateOptions;
+use super::extract::extract_json;
 use crate::error::Result;
 use crate::genkit::Genkit;
 use crate::model::ChunkOut;
-use crate::types::{GenerateResponse, GenerateResponseChunk};
+use crate::types::{GenerateResponse, GenerateResponseChunk, Role};
 
 /// How many chunks may wait for the consumer before the model is paused.
 const CHUNK_BUFFER: usize = 64;
 
 /// A streaming generate call: a [`Stream`] of chunks (every turn of the loop, model and
 /// tool chunks, each with its role and index), then [`response`](Self::response).
+///
+/// With JSON output, each model chunk's [`output`](GenerateResponseChunk::output)
+/// holds the value parsed from the message text so far.
 ///
 /// If the generation fails, the stream yields the error once and ends; `response()`
 /// returns it as well.
@@ -29,10 +33,41 @@ pub struct GenerateStream {
     rx: mpsc::Receiver<GenerateResponseChunk>,
     result: Option<Result<GenerateResponse>>,
     error_yielded: bool,
+    partial: Option<PartialOutput>,
+}
+
+/// The text of the current model message, for the chunks' partial JSON output.
+#[derive(Default)]
+struct PartialOutput {
+    index: Option<u32>,
+    text: String,
+}
+
+impl PartialOutput {
+    /// Sets `chunk.output` from the model text so far (reset when the index changes).
+    fn annotate(&mut self, chunk: &mut GenerateResponseChunk) {
+        if chunk.role != Some(Role::Model) {
+            return;
+        }
+        if self.index != chunk.index {
+            self.index = chunk.index;
+            self.text.clear();
+        }
+        for p in &chunk.content {
+            if let Some(t) = &p.text {
+                self.text.push_str(t);
+            }
+        }
+        chunk.output = extract_json(&self.text);
+    }
 }
 
 impl GenerateStream {
     pub(crate) fn start(ai: Genkit, opts: GenerateOptions) -> Self {
+        let json = opts.output.as_ref().is_some_and(|o| match &o.format {
+            Some(f) => f == "json",
+            None => o.schema.is_some(),
+        });
         let (tx, rx) = mpsc::channel(CHUNK_BUFFER);
         let fut = Box::pin(super::tool_loop::generate(
             ai,
@@ -44,7 +79,18 @@ impl GenerateStream {
             rx,
             result: None,
             error_yielded: false,
+            partial: json.then(PartialOutput::default),
         }
+    }
+
+    fn yield_chunk(
+        &mut self,
+        mut chunk: GenerateResponseChunk,
+    ) -> Poll<Option<Result<GenerateResponseChunk>>> {
+        if let Some(p) = &mut self.partial {
+            p.annotate(&mut chunk);
+        }
+        Poll::Ready(Some(Ok(chunk)))
     }
 
     /// Waits for the end of the generation (dropping chunks not yet read) and returns the
@@ -68,7 +114,7 @@ impl Stream for GenerateStream {
         let this = self.get_mut();
         loop {
             if let Poll::Ready(Some(chunk)) = this.rx.poll_recv(cx) {
-                return Poll::Ready(Some(Ok(chunk)));
+                return this.yield_chunk(chunk);
             }
             match this.fut.as_mut() {
                 Some(fut) => match fut.as_mut().poll(cx) {
@@ -82,7 +128,7 @@ impl Stream for GenerateStream {
                 },
                 None => {
                     if let Poll::Ready(Some(chunk)) = this.rx.poll_recv(cx) {
-                        return Poll::Ready(Some(Ok(chunk)));
+                        return this.yield_chunk(chunk);
                     }
                     if let (Some(Err(e)), false) = (&this.result, this.error_yielded) {
                         this.error_yielded = true;

@@ -78,6 +78,25 @@ pub struct DocumentData {
     pub metadata: Option<Metadata>,
 }
 
+impl DocumentData {
+    /// The document's text: its text parts joined (as Genkit's `Document.text`).
+    pub fn text(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|p| p.text.as_deref())
+            .collect()
+    }
+
+    /// Sets one metadata entry (`id` and `ref` name the document when it is rendered
+    /// for a model).
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.metadata
+            .get_or_insert_with(Default::default)
+            .insert(key.into(), value.into());
+        self
+    }
+}
+
 /// What a model action receives.
 ///
 /// Tool definitions are shared (`Arc`), so building a request never copies a schema.

@@ -248,7 +248,7 @@ impl GenerateResponse {
         if let Some(d) = msg.content.iter().find_map(|p| p.data.clone()) {
             return Some(d);
         }
-        crate::generate::output::extract_json(&msg.text())
+        crate::generate::extract::extract_json(&msg.text())
     }
 
     /// The structured output, deserialized into `T`.
@@ -305,6 +305,12 @@ pub struct GenerateResponseChunk {
     /// True when the chunk holds all content so far rather than a delta.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aggregated: Option<bool>,
+    /// With JSON output (`output_format("json")` or an output schema), the output
+    /// parsed from the text of the message so far, leniently (an unfinished object
+    /// holds what was written), as Genkit's chunk `output`. Set on model chunks of a
+    /// [`GenerateStream`](crate::GenerateStream); never serialized.
+    #[serde(skip)]
+    pub output: Option<Value>,
 }
 
 impl GenerateResponseChunk {
@@ -334,5 +340,15 @@ impl GenerateResponseChunk {
     /// Tool requests in this chunk.
     pub fn tool_requests(&self) -> impl Iterator<Item = &ToolRequest> {
         self.content.iter().filter_map(|p| p.tool_request.as_ref())
+    }
+
+    /// The partial output so far (see [`output`](Self::output)), deserialized into
+    /// `T` — a type whose fields are optional reads an unfinished object.
+    pub fn output_as<T: DeserializeOwned>(&self) -> Result<T> {
+        let value = self
+            .output
+            .clone()
+            .ok_or_else(|| Error::invalid_argument("the chunk holds no JSON output"))?;
+        crate::types::from_value(value)
     }
 }

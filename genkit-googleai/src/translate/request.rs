@@ -8,8 +8,9 @@
 //!   this shape); reasoning → a `thought` part; data → its JSON as text; custom
 //!   `executableCode` / `codeExecutionResult` pass through. `metadata.thoughtSignature`
 //!   goes back as `thoughtSignature` on the same part.
-//! - A tool-request `ref` travels as the call `id`, except refs this crate made up
-//!   for calls that came without one (plain digits), which are not sent.
+//! - A tool-request `ref` travels as the call `id` (an empty one is not sent); a
+//!   tool-response `ref` as the response `id`. Calls Gemini made without an id have
+//!   no `ref`, so none is sent back.
 //! - Tools → `tools[0].functionDeclarations` (schemas converted by
 //!   [`to_gemini_schema`](super::schema::to_gemini_schema)); `toolChoice` →
 //!   `toolConfig.functionCallingConfig.mode` (`AUTO`/`ANY`/`NONE`).
@@ -273,14 +274,14 @@ fn to_part(p: &Part) -> Result<wire::Part> {
             Some(v) => v.clone(),
         };
         out.function_call = Some(wire::FunctionCall {
-            id: sent_id(r.r#ref.as_deref()),
+            id: r.r#ref.clone().filter(|id| !id.is_empty()),
             name: r.name.clone(),
             args: Some(args),
         });
     } else if let Some(r) = &p.tool_response {
         let output = r.output.clone().unwrap_or(Value::Null);
         out.function_response = Some(wire::FunctionResponse {
-            id: sent_id(r.r#ref.as_deref()),
+            id: r.r#ref.clone(),
             name: r.name.clone(),
             response: json!({ "name": r.name, "content": output }),
         });
@@ -312,12 +313,6 @@ fn to_part(p: &Part) -> Result<wire::Part> {
         out.thought_signature = Some(sig.clone());
     }
     Ok(out)
-}
-
-/// The `id` sent for a ref: none for the digit-only refs made up for id-less calls.
-fn sent_id(r: Option<&str>) -> Option<String> {
-    r.filter(|r| !r.is_empty() && !r.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_string)
 }
 
 /// The Gemini parameters of a tool, converted once per tool definition (definitions
@@ -419,11 +414,5 @@ mod tests {
         };
         let e = to_gemini(&req).unwrap_err();
         assert!(e.message().contains("temperature"), "{e}");
-    }
-
-    #[test]
-    fn made_up_refs_are_not_sent() {
-        assert_eq!(sent_id(Some("0")), None);
-        assert_eq!(sent_id(Some("call-1")).as_deref(), Some("call-1"));
     }
 }

@@ -6,8 +6,9 @@
 //!   `codeExecutionResult` → custom; a part holding only a `thoughtSignature` → empty
 //!   reasoning. Empty or unknown parts are skipped. `thoughtSignature` is kept as
 //!   `metadata.thoughtSignature` of its part.
-//! - Every toolRequest has a `ref`: the call's `id`, or its position among the calls
-//!   of the response (`"0"`, `"1"`, …) when Gemini gave none.
+//! - A toolRequest's `ref` is the call's `id`; a call without one has no `ref` (as in
+//!   Genkit JS). The generate loop pairs calls and responses by position, so parallel
+//!   calls of one tool need no ref.
 //! - `finishReason`: STOP → stop; MAX_TOKENS → length; SAFETY, RECITATION, LANGUAGE,
 //!   BLOCKLIST, PROHIBITED_CONTENT, SPII, IMAGE_SAFETY → blocked;
 //!   MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, OTHER, … → other; absent → unknown.
@@ -17,7 +18,8 @@
 //!   "Generation blocked: …" with the feedback in its details.
 //!
 //! Streams go through [`Aggregator`]: each event gives the chunk's parts; the final
-//! response joins adjacent text (and adjacent reasoning) that carry no signature.
+//! response holds the parts as they were streamed (as in Genkit JS: the same text,
+//! not joined into one part).
 
 use genkit_core::{
     Error, FinishReason, GenerateResponse, GenerationUsage, Message, Metadata, Part, Result, Role,
@@ -29,7 +31,7 @@ use crate::wire;
 
 /// Translates a whole (non-streamed) response.
 pub fn from_gemini(resp: &wire::GenerateContentResponse) -> Result<GenerateResponse> {
-    let mut agg = Aggregator::new(false);
+    let mut agg = Aggregator::new();
     agg.push(resp)?;
     agg.finish()
 }
@@ -37,9 +39,7 @@ pub fn from_gemini(resp: &wire::GenerateContentResponse) -> Result<GenerateRespo
 /// Builds a response from the events of a stream (or from one whole response).
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    merge: bool,
     parts: Vec<Part>,
-    calls: u32,
     saw_candidate: bool,
     finish_reason: Option<String>,
     finish_message: Option<String>,
@@ -49,12 +49,9 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    /// A new aggregator; `merge` joins adjacent text parts (for streams).
-    pub fn new(merge: bool) -> Self {
-        Aggregator {
-            merge,
-            ..Default::default()
-        }
+    /// A new aggregator.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Adds one event; returns the parts it carries (the chunk to stream).
@@ -99,13 +96,11 @@ impl Aggregator {
         }
         let mut out = Vec::new();
         for raw in c.content.iter().flat_map(|c| c.parts.iter()) {
-            if let Some(p) = from_part(raw, &mut self.calls)? {
+            if let Some(p) = from_part(raw)? {
                 out.push(p);
             }
         }
-        for p in &out {
-            self.add(p.clone());
-        }
+        self.parts.extend(out.iter().cloned());
         Ok(out)
     }
 
@@ -121,30 +116,6 @@ impl Aggregator {
                 .feedback
                 .as_ref()
                 .is_some_and(|f| f.block_reason.is_some())
-    }
-
-    fn add(&mut self, p: Part) {
-        if self.merge
-            && p.metadata.is_none()
-            && let Some(last) = self.parts.last_mut()
-            && last.metadata.is_none()
-        {
-            let only_text =
-                |x: &Part| x.text.is_some() && x.reasoning.is_none() && x.tool_request.is_none();
-            if only_text(last) && only_text(&p) {
-                if let (Some(a), Some(b)) = (last.text.as_mut(), p.text.as_ref()) {
-                    a.push_str(b);
-                }
-                return;
-            }
-            if last.reasoning.is_some() && p.reasoning.is_some() {
-                if let (Some(a), Some(b)) = (last.reasoning.as_mut(), p.reasoning.as_ref()) {
-                    a.push_str(b);
-                }
-                return;
-            }
-        }
-        self.parts.push(p);
     }
 
     /// The response so far.
@@ -227,7 +198,7 @@ fn malformed(what: &str) -> Error {
     )
 }
 
-fn from_part(raw: &Value, calls: &mut u32) -> Result<Option<Part>> {
+fn from_part(raw: &Value) -> Result<Option<Part>> {
     let Some(o) = raw.as_object() else {
         return Err(malformed("a part is not an object"));
     };
@@ -263,16 +234,16 @@ fn from_part(raw: &Value, calls: &mut u32) -> Result<Option<Part>> {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| malformed("functionCall.name"))?;
-        let r#ref = match fc.get("id").and_then(Value::as_str) {
-            Some(id) if !id.is_empty() => id.to_string(),
-            _ => calls.to_string(),
-        };
-        *calls += 1;
+        let r#ref = fc
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_string);
         let args = fc
             .get("args")
             .cloned()
             .unwrap_or_else(|| Value::Object(Map::new()));
-        Part::tool_request(name, Some(r#ref), args)
+        Part::tool_request(name, r#ref, args)
     } else if let Some(fr) = o.get("functionResponse") {
         let name = fr
             .get("name")
@@ -338,7 +309,7 @@ mod tests {
         assert_eq!(parts[0].reasoning.as_deref(), Some("thinking"));
         assert_eq!(
             parts[1].tool_request.as_ref().unwrap().r#ref.as_deref(),
-            Some("0")
+            None
         );
         assert_eq!(
             parts[1].metadata_value("thoughtSignature"),
@@ -360,8 +331,8 @@ mod tests {
     }
 
     #[test]
-    fn streamed_text_is_joined() {
-        let mut a = Aggregator::new(true);
+    fn streamed_parts_are_kept_as_streamed() {
+        let mut a = Aggregator::new();
         for t in ["Hel", "lo"] {
             a.push(&resp(
                 json!({"candidates": [{"content": {"parts": [{"text": t}]}}]}),
@@ -373,7 +344,17 @@ mod tests {
         assert!(a.finished());
         let g = a.finish().unwrap();
         assert_eq!(g.text(), "Hello");
-        assert_eq!(g.message.unwrap().content.len(), 1);
+        let texts: Vec<_> = g
+            .message
+            .unwrap()
+            .content
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert_eq!(
+            texts,
+            [Some("Hel".into()), Some("lo".into()), Some(String::new())]
+        );
         assert_eq!(g.finish_reason, Some(FinishReason::Length));
     }
 }
