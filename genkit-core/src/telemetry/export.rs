@@ -9,9 +9,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 
 use super::config;
+use super::queue::{Progress, next_batch};
 use super::span_data::SpanRecord;
 
 /// Default number of spans the queue holds before it drops.
@@ -21,8 +23,8 @@ pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 4096;
 pub(crate) const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 /// Most spans sent in one batch.
 const MAX_BATCH: usize = 512;
-/// How long one POST may take.
-const POST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one POST, and a whole flush, may take.
+pub(crate) const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One finished (or, in realtime mode, just started) span, ready to send. It is
 /// converted to JSON on the background thread, off the caller's path.
@@ -36,17 +38,11 @@ pub(crate) struct SpanOut {
     pub(crate) bytes: usize,
 }
 
-enum Msg {
-    Span(SpanOut),
-    Flush(oneshot::Sender<()>),
-}
-
 /// Counters of an exporter.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     /// Bytes of the spans waiting in the queue.
     queued_bytes: AtomicUsize,
-    queued: AtomicU64,
     dropped: AtomicU64,
     exported: AtomicU64,
     failed: AtomicU64,
@@ -97,8 +93,15 @@ pub(crate) struct Exporter {
     pub(crate) target: Target,
     capacity: usize,
     max_bytes: usize,
-    started: OnceLock<Option<mpsc::Sender<Msg>>>,
+    started: OnceLock<Option<Started>>,
     counters: Arc<Counters>,
+    progress: Arc<Progress>,
+}
+
+/// The running background thread: its queue and its runtime.
+struct Started {
+    tx: mpsc::Sender<SpanOut>,
+    rt: Handle,
 }
 
 impl Exporter {
@@ -109,6 +112,7 @@ impl Exporter {
             max_bytes,
             started: OnceLock::new(),
             counters: Arc::new(Counters::default()),
+            progress: Arc::new(Progress::default()),
         }
     }
 
@@ -129,7 +133,7 @@ impl Exporter {
     pub(crate) fn stats(&self) -> ExportStats {
         let c = &self.counters;
         ExportStats {
-            queued: c.queued.load(Ordering::Relaxed),
+            queued: self.progress.queued(),
             dropped: c.dropped.load(Ordering::Relaxed),
             exported: c.exported.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
@@ -137,21 +141,26 @@ impl Exporter {
     }
 
     /// The queue's sender, starting the background thread on first use.
-    fn sender(&self) -> Option<&mpsc::Sender<Msg>> {
+    fn sender(&self) -> Option<&mpsc::Sender<SpanOut>> {
         self.started
             .get_or_init(|| {
                 let (tx, rx) = mpsc::channel(self.capacity);
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                let handle = rt.handle().clone();
                 let counters = self.counters.clone();
+                let progress = self.progress.clone();
                 let target = self.target.clone();
-                let spawned = std::thread::Builder::new()
+                std::thread::Builder::new()
                     .name("genkit-telemetry".into())
-                    .spawn(move || worker(rx, target, counters));
-                match spawned {
-                    Ok(_) => Some(tx),
-                    Err(_) => None,
-                }
+                    .spawn(move || rt.block_on(worker(rx, target, counters, progress)))
+                    .ok()?;
+                Some(Started { tx, rt: handle })
             })
             .as_ref()
+            .map(|s| &s.tx)
     }
 
     /// Queues a span; drops (and counts) it when the queue is full. Never blocks.
@@ -167,10 +176,8 @@ impl Exporter {
             c.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        match tx.try_send(Msg::Span(span)) {
-            Ok(()) => {
-                c.queued.fetch_add(1, Ordering::Relaxed);
-            }
+        match tx.try_send(span) {
+            Ok(()) => self.progress.queued_one(),
             Err(_) => {
                 c.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
                 c.dropped.fetch_add(1, Ordering::Relaxed);
@@ -178,63 +185,35 @@ impl Exporter {
         }
     }
 
-    /// Waits until every span queued before this call has been sent (or failed).
+    /// Waits until every span queued before this call has been sent (or failed), for
+    /// at most [`POST_TIMEOUT`] in all.
     pub(crate) async fn flush(&self) {
-        let Some(tx) = self.started.get().and_then(Option::as_ref).cloned() else {
-            return;
-        };
-        let (done, wait) = oneshot::channel();
-        if tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
+        if let Some(started) = self.started.get().and_then(Option::as_ref) {
+            self.progress.flush(&started.rt, POST_TIMEOUT).await;
         }
     }
 }
 
 /// The background thread: a small runtime that drains the queue in batches.
-fn worker(mut rx: mpsc::Receiver<Msg>, target: Target, counters: Arc<Counters>) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+async fn worker(
+    mut rx: mpsc::Receiver<SpanOut>,
+    target: Target,
+    counters: Arc<Counters>,
+    progress: Arc<Progress>,
+) {
+    let Ok(client) = reqwest::Client::builder()
+        .timeout(POST_TIMEOUT)
+        .no_proxy()
         .build()
     else {
         return;
     };
-    rt.block_on(async move {
-        let client = match reqwest::Client::builder()
-            .timeout(POST_TIMEOUT)
-            .no_proxy()
-            .build()
-        {
-            Ok(c) => c,
-            Err(_) => return,
-        };
-        let mut batch: Vec<SpanOut> = Vec::new();
-        let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
-        while let Some(first) = rx.recv().await {
-            let mut next = Some(first);
-            while let Some(msg) = next.take() {
-                match msg {
-                    Msg::Span(s) => {
-                        counters.queued_bytes.fetch_sub(s.bytes, Ordering::AcqRel);
-                        batch.push(s);
-                    }
-                    Msg::Flush(f) => {
-                        flushes.push(f);
-                        break;
-                    }
-                }
-                if batch.len() >= MAX_BATCH {
-                    break;
-                }
-                next = rx.try_recv().ok();
-            }
-            if !batch.is_empty() {
-                post_batch(&client, &target, std::mem::take(&mut batch), &counters).await;
-            }
-            for f in flushes.drain(..) {
-                let _ = f.send(());
-            }
+    while let Some(batch) = next_batch(&mut rx, MAX_BATCH).await {
+        for s in &batch {
+            counters.queued_bytes.fetch_sub(s.bytes, Ordering::AcqRel);
         }
-    });
+        post_batch(&client, &target, batch, &counters, &progress).await;
+    }
 }
 
 /// Groups a batch by trace id (in arrival order) and POSTs one `TraceData` per trace.
@@ -243,6 +222,7 @@ async fn post_batch(
     target: &Target,
     batch: Vec<SpanOut>,
     counters: &Counters,
+    progress: &Progress,
 ) {
     let mut traces: Vec<(String, Vec<SpanOut>)> = Vec::new();
     for span in batch {
@@ -261,6 +241,7 @@ async fn post_batch(
     let Some(url) = target.url() else {
         let n: usize = traces.iter().map(|(_, s)| s.len()).sum();
         counters.failed.fetch_add(n as u64, Ordering::Relaxed);
+        progress.done(n as u64);
         return;
     };
     let endpoint = format!("{url}/api/traces");
@@ -283,6 +264,7 @@ async fn post_batch(
             &counters.failed
         };
         counter.fetch_add(n, Ordering::Relaxed);
+        progress.done(n);
     }
 }
 
