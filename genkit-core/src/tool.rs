@@ -164,26 +164,23 @@ impl ToolAction {
         // tool takes it.
         let traced = ActionSpan::open(meta, Some(&input), None);
         let fut = (self.f)(input, ctx);
-        traced
-            .run(fut)
-            .await
-            .map_err(|e| match e {
-                Error::Genkit {
-                    status: crate::Status::InvalidArgument,
-                    message,
-                    details,
-                    source,
-                } if !message.starts_with("Schema validation failed") => Error::Genkit {
-                    status: crate::Status::InvalidArgument,
-                    message: format!(
-                        "Schema validation failed for input of tool '{}': {message}",
-                        self.desc.name
-                    ),
-                    details,
-                    source,
-                },
-                other => other,
-            })
+        traced.run(fut).await.map_err(|e| match e {
+            Error::Genkit {
+                status: crate::Status::InvalidArgument,
+                message,
+                details,
+                source,
+            } if !message.starts_with("Schema validation failed") => Error::Genkit {
+                status: crate::Status::InvalidArgument,
+                message: format!(
+                    "Schema validation failed for input of tool '{}': {message}",
+                    self.desc.name
+                ),
+                details,
+                source,
+            },
+            other => other,
+        })
     }
 
     /// Runs a typed call in the tool's span: how a `#[genkit::tool]` fn called directly

@@ -216,11 +216,14 @@ impl OtlpConfig {
 /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`: a positive
 /// number of milliseconds (other values are ignored, as the specification asks).
 fn timeout_from_vars(var: impl Fn(&str) -> Option<String>) -> Option<Duration> {
-    ["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"]
-        .into_iter()
-        .filter_map(|name| var(name)?.trim().parse::<u64>().ok())
-        .find(|ms| *ms > 0)
-        .map(Duration::from_millis)
+    [
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ]
+    .into_iter()
+    .filter_map(|name| var(name)?.trim().parse::<u64>().ok())
+    .find(|ms| *ms > 0)
+    .map(Duration::from_millis)
 }
 
 /// A finished span, converted on the background thread.
