@@ -324,20 +324,25 @@ fn assert_dev_ui_trace(dir: &Path, trace: &str) {
         ],
         "{spans:#?}"
     );
-    for s in &spans {
-        let a = attrs(s);
-        for key in ["genkit:input", "genkit:output"] {
-            let text = a[key]
-                .as_str()
-                .unwrap_or_else(|| panic!("{key} on {}: {a:#}", a["genkit:name"]));
-            serde_json::from_str::<Value>(text)
-                .unwrap_or_else(|e| panic!("{key} of {} is JSON text: {e}", a["genkit:name"]));
-        }
-        assert_eq!(a["genkit:state"], json!("success"), "{a:#}");
-    }
+    // The CLI prints attributes holding a JSON object or array parsed; others as sent.
     let json_attr = |s: &Value, key: &str| -> Value {
-        serde_json::from_str(s["attributes"][key].as_str().unwrap_or("null")).unwrap_or_default()
+        match &s["attributes"][key] {
+            Value::String(text) => serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("{key} is JSON text: {e}: {text}")),
+            other => other.clone(),
+        }
     };
+    for s in &spans {
+        for key in ["genkit:input", "genkit:output"] {
+            assert!(
+                !json_attr(s, key).is_null(),
+                "{key} on {}: {:#}",
+                s["displayName"],
+                s["attributes"]
+            );
+        }
+        assert_eq!(s["attributes"]["genkit:state"], json!("success"), "{s:#}");
+    }
     let generate = named("generate")[0];
     assert_eq!(
         json_attr(generate, "genkit:input")["messages"][0]["content"][0]["text"],
@@ -360,10 +365,11 @@ fn assert_dev_ui_trace(dir: &Path, trace: &str) {
             json!("gemini-2.0-flash"),
             "{a:#}"
         );
-        let reasons: Value =
-            serde_json::from_str(a["gen_ai.response.finish_reasons"].as_str().unwrap_or(""))
-                .unwrap_or_default();
-        assert_eq!(reasons, json!(["stop"]), "{a:#}");
+        assert_eq!(
+            json_attr(model, "gen_ai.response.finish_reasons"),
+            json!(["stop"]),
+            "{a:#}"
+        );
         // Token counts as numbers, and the model version the server reported.
         let output = json_attr(model, "genkit:output");
         for (attr, usage) in [
