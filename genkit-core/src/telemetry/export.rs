@@ -4,7 +4,7 @@
 //! The caller's side is a `try_send`: when the queue is full the span is dropped and
 //! counted, so a slow, failing or absent server never blocks or fails a user's call.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -36,16 +36,6 @@ pub(crate) struct SpanOut {
     pub(crate) end: Option<SystemTime>,
     /// Approximate size, counted against the queue's byte budget.
     pub(crate) bytes: usize,
-}
-
-/// Counters of an exporter.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    /// Bytes of the spans waiting in the queue.
-    queued_bytes: AtomicUsize,
-    dropped: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
 }
 
 /// What an exporter has done so far (a snapshot).
@@ -94,7 +84,8 @@ pub(crate) struct Exporter {
     capacity: usize,
     max_bytes: usize,
     started: OnceLock<Option<Started>>,
-    counters: Arc<Counters>,
+    /// Bytes of the spans waiting in the queue.
+    queued_bytes: Arc<AtomicUsize>,
     progress: Arc<Progress>,
 }
 
@@ -111,7 +102,7 @@ impl Exporter {
             capacity: capacity.max(1),
             max_bytes,
             started: OnceLock::new(),
-            counters: Arc::new(Counters::default()),
+            queued_bytes: Arc::new(AtomicUsize::new(0)),
             progress: Arc::new(Progress::default()),
         }
     }
@@ -131,12 +122,12 @@ impl Exporter {
     }
 
     pub(crate) fn stats(&self) -> ExportStats {
-        let c = &self.counters;
+        let p = &self.progress;
         ExportStats {
-            queued: self.progress.queued(),
-            dropped: c.dropped.load(Ordering::Relaxed),
-            exported: c.exported.load(Ordering::Relaxed),
-            failed: c.failed.load(Ordering::Relaxed),
+            queued: p.queued(),
+            dropped: p.dropped(),
+            exported: p.exported(),
+            failed: p.failed(),
         }
     }
 
@@ -150,12 +141,12 @@ impl Exporter {
                     .build()
                     .ok()?;
                 let handle = rt.handle().clone();
-                let counters = self.counters.clone();
+                let queued_bytes = self.queued_bytes.clone();
                 let progress = self.progress.clone();
                 let target = self.target.clone();
                 std::thread::Builder::new()
                     .name("genkit-telemetry".into())
-                    .spawn(move || rt.block_on(worker(rx, target, counters, progress)))
+                    .spawn(move || rt.block_on(worker(rx, target, queued_bytes, progress)))
                     .ok()?;
                 Some(Started { tx, rt: handle })
             })
@@ -166,21 +157,21 @@ impl Exporter {
     /// Queues a span; drops (and counts) it when the queue is full. Never blocks.
     pub(crate) fn send(&self, span: SpanOut) {
         let Some(tx) = self.sender() else {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            self.progress.dropped_one();
             return;
         };
         let bytes = span.bytes;
-        let c = &self.counters;
-        if c.queued_bytes.fetch_add(bytes, Ordering::AcqRel) + bytes > self.max_bytes {
-            c.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
-            c.dropped.fetch_add(1, Ordering::Relaxed);
+        let queued = &self.queued_bytes;
+        if queued.fetch_add(bytes, Ordering::AcqRel) + bytes > self.max_bytes {
+            queued.fetch_sub(bytes, Ordering::AcqRel);
+            self.progress.dropped_one();
             return;
         }
         match tx.try_send(span) {
             Ok(()) => self.progress.queued_one(),
             Err(_) => {
-                c.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
-                c.dropped.fetch_add(1, Ordering::Relaxed);
+                queued.fetch_sub(bytes, Ordering::AcqRel);
+                self.progress.dropped_one();
             }
         }
     }
@@ -198,7 +189,7 @@ impl Exporter {
 async fn worker(
     mut rx: mpsc::Receiver<SpanOut>,
     target: Target,
-    counters: Arc<Counters>,
+    queued_bytes: Arc<AtomicUsize>,
     progress: Arc<Progress>,
 ) {
     let Ok(client) = reqwest::Client::builder()
@@ -210,9 +201,9 @@ async fn worker(
     };
     while let Some(batch) = next_batch(&mut rx, MAX_BATCH).await {
         for s in &batch {
-            counters.queued_bytes.fetch_sub(s.bytes, Ordering::AcqRel);
+            queued_bytes.fetch_sub(s.bytes, Ordering::AcqRel);
         }
-        post_batch(&client, &target, batch, &counters, &progress).await;
+        post_batch(&client, &target, batch, &progress).await;
     }
 }
 
@@ -221,7 +212,6 @@ async fn post_batch(
     client: &reqwest::Client,
     target: &Target,
     batch: Vec<SpanOut>,
-    counters: &Counters,
     progress: &Progress,
 ) {
     let mut traces: Vec<(String, Vec<SpanOut>)> = Vec::new();
@@ -240,8 +230,7 @@ async fn post_batch(
     }
     let Some(url) = target.url() else {
         let n: usize = traces.iter().map(|(_, s)| s.len()).sum();
-        counters.failed.fetch_add(n as u64, Ordering::Relaxed);
-        progress.done(n as u64);
+        progress.finished(n as u64, false);
         return;
     };
     let endpoint = format!("{url}/api/traces");
@@ -258,13 +247,7 @@ async fn post_batch(
             Ok(resp) => resp.status().is_success(),
             Err(_) => false,
         };
-        let counter = if ok {
-            &counters.exported
-        } else {
-            &counters.failed
-        };
-        counter.fetch_add(n, Ordering::Relaxed);
-        progress.done(n);
+        progress.finished(n, ok);
     }
 }
 

@@ -41,7 +41,6 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
@@ -229,13 +228,6 @@ fn timeout_from_vars(var: impl Fn(&str) -> Option<String>) -> Option<Duration> {
 /// A finished span, converted on the background thread.
 type Queued = Box<(SpanRecord, &'static str, SystemTime)>;
 
-#[derive(Default)]
-struct Counters {
-    dropped: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
-}
-
 /// What the OTLP exporter has done so far (a snapshot).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -251,7 +243,6 @@ pub struct OtlpStats {
 /// The queue to the OTLP background exporter.
 pub(crate) struct OtlpSink {
     tx: mpsc::Sender<Queued>,
-    counters: Arc<Counters>,
     progress: Arc<Progress>,
     /// The background thread's runtime (flushes wait on it).
     rt: Handle,
@@ -265,21 +256,19 @@ impl OtlpSink {
         let timeout = config.export_timeout();
         config.timeout = Some(timeout);
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-        let counters = Arc::new(Counters::default());
         let progress = Arc::new(Progress::default());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .ok()?;
         let handle = rt.handle().clone();
-        let (c, p) = (counters.clone(), progress.clone());
+        let p = progress.clone();
         std::thread::Builder::new()
             .name("genkit-otlp".into())
-            .spawn(move || rt.block_on(worker(config, rx, c, p)))
+            .spawn(move || rt.block_on(worker(config, rx, p)))
             .ok()?;
         Some(OtlpSink {
             tx,
-            counters,
             progress,
             rt: handle,
             timeout,
@@ -296,9 +285,9 @@ impl OtlpSink {
 
     pub(crate) fn stats(&self) -> OtlpStats {
         OtlpStats {
-            dropped: self.counters.dropped.load(Ordering::Relaxed),
-            exported: self.counters.exported.load(Ordering::Relaxed),
-            failed: self.counters.failed.load(Ordering::Relaxed),
+            dropped: self.progress.dropped(),
+            exported: self.progress.exported(),
+            failed: self.progress.failed(),
         }
     }
 
@@ -306,9 +295,7 @@ impl OtlpSink {
     pub(crate) fn export(&self, record: SpanRecord, fallback_name: &'static str, end: SystemTime) {
         match self.tx.try_send(Box::new((record, fallback_name, end))) {
             Ok(()) => self.progress.queued_one(),
-            Err(_) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+            Err(_) => self.progress.dropped_one(),
         }
     }
 
@@ -319,12 +306,7 @@ impl OtlpSink {
     }
 }
 
-async fn worker(
-    config: OtlpConfig,
-    mut rx: mpsc::Receiver<Queued>,
-    counters: Arc<Counters>,
-    progress: Arc<Progress>,
-) {
+async fn worker(config: OtlpConfig, mut rx: mpsc::Receiver<Queued>, progress: Arc<Progress>) {
     // Built inside the runtime: the gRPC channel needs one.
     let mut exporter = config.build().ok();
     if let Some(e) = &mut exporter {
@@ -340,13 +322,7 @@ async fn worker(
             Some(e) => e.export(batch).await.is_ok(),
             None => false,
         };
-        let counter = if ok {
-            &counters.exported
-        } else {
-            &counters.failed
-        };
-        counter.fetch_add(n, Ordering::Relaxed);
-        progress.done(n);
+        progress.finished(n, ok);
     }
     if let Some(e) = exporter {
         let _ = e.shutdown();

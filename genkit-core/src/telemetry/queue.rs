@@ -28,10 +28,14 @@ pub(crate) async fn next_batch<T>(rx: &mut mpsc::Receiver<T>, max: usize) -> Opt
     Some(batch)
 }
 
-/// Spans accepted into an exporter's queue, and spans its thread has finished with.
+/// What an exporter has done with spans: accepted into its queue, dropped, exported,
+/// failed. The spans finished with (exported or failed) are also watched by flushes.
 #[derive(Debug)]
 pub(crate) struct Progress {
     queued: AtomicU64,
+    dropped: AtomicU64,
+    exported: AtomicU64,
+    failed: AtomicU64,
     done: watch::Sender<u64>,
 }
 
@@ -39,6 +43,9 @@ impl Default for Progress {
     fn default() -> Self {
         Progress {
             queued: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            exported: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
             done: watch::Sender::new(0),
         }
     }
@@ -50,14 +57,36 @@ impl Progress {
         self.queued.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// How many spans were accepted so far.
+    /// One span was dropped (queue full, or no exporter).
+    pub(crate) fn dropped_one(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The thread has finished with `n` more spans: exported (`ok`) or failed.
+    pub(crate) fn finished(&self, n: u64, ok: bool) {
+        let counter = if ok { &self.exported } else { &self.failed };
+        counter.fetch_add(n, Ordering::Relaxed);
+        self.done.send_modify(|d| *d += n);
+    }
+
+    /// Spans accepted into the queue so far.
     pub(crate) fn queued(&self) -> u64 {
         self.queued.load(Ordering::Acquire)
     }
 
-    /// The thread has finished with `n` more spans.
-    pub(crate) fn done(&self, n: u64) {
-        self.done.send_modify(|d| *d += n);
+    /// Spans dropped so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Spans exported so far.
+    pub(crate) fn exported(&self) -> u64 {
+        self.exported.load(Ordering::Relaxed)
+    }
+
+    /// Spans whose export failed so far.
+    pub(crate) fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
     }
 
     /// Waits until every span accepted before this call has been finished with, or

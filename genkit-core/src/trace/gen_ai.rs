@@ -86,29 +86,29 @@ pub(crate) fn record_request(span: &Span, id: &ModelIdentity, request: &Generate
     }
 }
 
+/// Numeric request parameters: Genkit's config key, the attribute.
+const FLOAT_PARAMS: [(&str, &str); 5] = [
+    ("temperature", "gen_ai.request.temperature"),
+    ("topP", "gen_ai.request.top_p"),
+    ("topK", "gen_ai.request.top_k"),
+    ("presencePenalty", "gen_ai.request.presence_penalty"),
+    ("frequencyPenalty", "gen_ai.request.frequency_penalty"),
+];
+const INT_PARAMS: [(&str, &str); 2] = [
+    ("maxOutputTokens", "gen_ai.request.max_tokens"),
+    ("seed", "gen_ai.request.seed"),
+];
+
 fn record_config(span: &Span, config: &Map<String, Value>) {
-    let float = |key: &str| config.get(key).and_then(Value::as_f64);
-    let int = |key: &str| config.get(key).and_then(Value::as_i64);
-    if let Some(v) = float("temperature") {
-        span.record("gen_ai.request.temperature", v);
+    for (key, field) in FLOAT_PARAMS {
+        if let Some(v) = config.get(key).and_then(Value::as_f64) {
+            span.record(field, v);
+        }
     }
-    if let Some(v) = int("maxOutputTokens") {
-        span.record("gen_ai.request.max_tokens", v);
-    }
-    if let Some(v) = float("topP") {
-        span.record("gen_ai.request.top_p", v);
-    }
-    if let Some(v) = float("topK") {
-        span.record("gen_ai.request.top_k", v);
-    }
-    if let Some(v) = float("presencePenalty") {
-        span.record("gen_ai.request.presence_penalty", v);
-    }
-    if let Some(v) = float("frequencyPenalty") {
-        span.record("gen_ai.request.frequency_penalty", v);
-    }
-    if let Some(v) = int("seed") {
-        span.record("gen_ai.request.seed", v);
+    for (key, field) in INT_PARAMS {
+        if let Some(v) = config.get(key).and_then(Value::as_i64) {
+            span.record(field, v);
+        }
     }
     if let Some(stops) = config.get("stopSequences").and_then(Value::as_array) {
         let stops: Vec<&str> = stops.iter().filter_map(Value::as_str).collect();
@@ -214,18 +214,16 @@ mod tests {
 
     #[test]
     fn finish_reasons_are_spelled_as_on_the_wire() {
-        for reason in [
-            FinishReason::Stop,
-            FinishReason::Length,
-            FinishReason::Blocked,
-            FinishReason::Interrupted,
-            FinishReason::Other,
-            FinishReason::Unknown,
+        for name in [
+            "stop",
+            "length",
+            "blocked",
+            "interrupted",
+            "other",
+            "unknown",
         ] {
-            assert_eq!(
-                serde_json::to_value(reason).unwrap(),
-                Value::from(finish_reason(reason))
-            );
+            let reason: FinishReason = serde_json::from_value(Value::from(name)).unwrap();
+            assert_eq!(finish_reason(reason), name);
         }
     }
 }
