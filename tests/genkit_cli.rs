@@ -354,6 +354,11 @@ fn assert_dev_ui_trace(dir: &Path, trace: &str) {
     );
     let tool = named("web_search")[0];
     assert_eq!(json_attr(tool, "genkit:input"), json!({"query": "Rust"}));
+    assert_eq!(
+        tool["attributes"]["gen_ai.operation.name"],
+        json!("execute_tool")
+    );
+    assert_eq!(tool["attributes"]["gen_ai.tool.name"], json!("web_search"));
     assert_eq!(tool["parentSpanId"], generate["spanId"]);
     for model in named("googleai/gemini-2.0-flash") {
         assert_eq!(model["parentSpanId"], generate["spanId"]);

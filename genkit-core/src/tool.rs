@@ -13,7 +13,7 @@ use crate::action::{Action, ActionDesc, ActionKind, RunOptions};
 use crate::error::{Error, Result};
 use crate::genkit::Genkit;
 use crate::schema::schema_of;
-use crate::trace::{ActionSpan, ErasedSerialize, SpanMeta, in_span};
+use crate::trace::{ActionSpan, ErasedSerialize, SpanMeta};
 use crate::types::{Metadata, ToolDefinition, from_value};
 
 /// What a running tool can see and do besides its input.
@@ -162,7 +162,7 @@ impl ToolAction {
         };
         // The input is recorded (serialized only for a layer that reads it) before the
         // tool takes it.
-        let traced = ActionSpan::open(meta, Some(&input), None);
+        let traced = ActionSpan::open_tool(meta, &self.def.name, Some(&input));
         let fut = (self.f)(input, ctx);
         traced.run(fut).await.map_err(|e| match e {
             Error::Genkit {
@@ -201,7 +201,9 @@ impl ToolAction {
             key: Some(&self.desc.key),
             session_id: None,
         };
-        in_span(meta, input, None, fut).await
+        ActionSpan::open_tool(meta, &self.def.name, input)
+            .run(fut)
+            .await
     }
 }
 

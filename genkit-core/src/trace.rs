@@ -3,9 +3,13 @@
 //! Every action run is a span (target `genkit`, level INFO) with the attributes the JS
 //! runtime sets: `genkit:name`, `genkit:type`, `genkit:metadata:subtype`, `genkit:key`,
 //! `genkit:path`, `genkit:input`, `genkit:output`, `genkit:state`, `genkit:isRoot`,
-//! `genkit:isFailureSource`. When no subscriber is interested in the span, nothing is
-//! serialized and no path is built: the span costs one `enabled` check. Input and
-//! output are serialized only for a layer that reads them.
+//! `genkit:isFailureSource`; model spans also carry the OpenTelemetry GenAI attributes
+//! (`gen_ai.*`, see [`gen_ai`]). When no subscriber is interested in the span, nothing
+//! is serialized and no path is built: the span costs one `enabled` check. Input and
+//! output are serialized only for a layer that reads them: an action's span is opened,
+//! with its input recorded by reference, before the action takes that input, so whether
+//! anyone listens is decided by the span itself (not by a separate `enabled!` check,
+//! which a layer filtering on span metadata, like dev mode's, would answer differently).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -73,6 +77,7 @@ macro_rules! genkit_span {
             "genkit:output" = Empty,
             "genkit:state" = Empty,
             "genkit:isFailureSource" = Empty,
+            "genkit:metadata:context" = Empty,
             "exception.message" = Empty,
             "genkit:status" = Empty,
             $($($extra)+)?
@@ -114,11 +119,7 @@ impl ActionSpan {
         input: Option<&(dyn ErasedSerialize + Sync)>,
         context: Option<Arc<Value>>,
     ) -> Self {
-        let span = genkit_span!(
-            meta,
-            "genkit:sessionId" = meta.session_id,
-            "genkit:metadata:context" = Empty,
-        );
+        let span = genkit_span!(meta, "genkit:sessionId" = meta.session_id);
         Self::with_span(span, meta, input, context)
     }
 
@@ -138,8 +139,6 @@ impl ActionSpan {
             "gen_ai.request.top_p" = Empty,
             "gen_ai.request.top_k" = Empty,
             "gen_ai.request.stop_sequences" = Empty,
-            "gen_ai.request.presence_penalty" = Empty,
-            "gen_ai.request.frequency_penalty" = Empty,
             "gen_ai.request.seed" = Empty,
             "gen_ai.response.finish_reasons" = Empty,
             "gen_ai.response.model" = Empty,
@@ -148,6 +147,22 @@ impl ActionSpan {
             "gen_ai.usage.output_tokens" = Empty,
             "gen_ai.usage.cache_read.input_tokens" = Empty,
             "error.type" = Empty,
+        );
+        Self::with_span(span, meta, input, None)
+    }
+
+    /// Opens the span of a tool call: Genkit's attributes plus the OpenTelemetry GenAI
+    /// ones of a tool execution (`tool_name`: the name the model calls it by).
+    pub(crate) fn open_tool(
+        meta: SpanMeta<'_>,
+        tool_name: &str,
+        input: Option<&(dyn ErasedSerialize + Sync)>,
+    ) -> Self {
+        let span = genkit_span!(
+            meta,
+            "gen_ai.operation.name" = gen_ai::EXECUTE_TOOL,
+            "gen_ai.tool.name" = tool_name,
+            "gen_ai.tool.type" = gen_ai::TOOL_TYPE,
         );
         Self::with_span(span, meta, input, None)
     }

@@ -18,11 +18,11 @@
 //! Spans are queued (bounded; dropped and counted when full) and exported in batches
 //! by one background thread, so a slow or absent backend never blocks a call.
 //!
-//! Each span carries Genkit's `genkit:*` attributes and, on model spans, the
+//! Each span carries Genkit's `genkit:*` attributes and, on model and tool spans, the
 //! OpenTelemetry GenAI ones (`gen_ai.operation.name`, `gen_ai.provider.name`,
 //! `gen_ai.request.model`, request parameters, `gen_ai.response.finish_reasons`,
-//! `gen_ai.usage.input_tokens` / `output_tokens`, …); the README's "Traces in
-//! production" lists them all.
+//! `gen_ai.usage.input_tokens` / `output_tokens`, `gen_ai.tool.name`, …; string arrays
+//! as OTLP arrays); the README's "Traces in production" lists them all.
 //!
 //! ```
 //! use genkit_core::telemetry::{GenkitLayer, otlp::{OtlpConfig, OtlpProtocol}};

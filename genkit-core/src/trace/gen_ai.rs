@@ -1,10 +1,11 @@
-//! OpenTelemetry GenAI semantic-convention attributes (`gen_ai.*`) on model spans,
-//! beside Genkit's own: what backends that understand LLM calls (Langfuse, Phoenix,
-//! Grafana, Datadog, …) read.
+//! OpenTelemetry GenAI semantic-convention attributes (`gen_ai.*`) on model and tool
+//! spans, beside Genkit's own: what backends that understand LLM calls (Langfuse,
+//! Phoenix, Grafana, Datadog, …) read.
 //!
-//! They are read from the request's config and the response's usage, finish reason and
-//! `custom` fields (never from the history, which is not serialized for them), and only
-//! when a layer has enabled the span.
+//! A model span's are read from the request's config and the response's usage, finish
+//! reason and `custom` fields (never from the history, which is not serialized for
+//! them), and only when a layer has enabled the span. A tool span names the operation
+//! (`execute_tool`), the tool and its type.
 
 use serde_json::{Map, Value};
 use tracing::Span;
@@ -14,7 +15,11 @@ use crate::types::{FinishReason, GenerateRequest, GenerateResponse};
 
 /// `gen_ai.operation.name` of a model call: Genkit's model interface is a chat (a list of
 /// messages in, a message out).
-const OPERATION: &str = "chat";
+const CHAT: &str = "chat";
+/// `gen_ai.operation.name` of a tool call.
+pub(crate) const EXECUTE_TOOL: &str = "execute_tool";
+/// `gen_ai.tool.type` of a Genkit tool: a function the application runs.
+pub(crate) const TOOL_TYPE: &str = "function";
 
 /// What a model action reports about itself, derived once from its name.
 #[derive(Debug, Clone)]
@@ -65,13 +70,12 @@ fn provider_name(prefix: &str) -> &str {
 
 /// Records what is known before the call: the operation, provider and model, and the
 /// request parameters present in its config (`temperature`, `maxOutputTokens`, `topP`,
-/// `topK`, `stopSequences`, `presencePenalty`, `frequencyPenalty`, `seed`; a config
-/// `version` names the model).
+/// `topK`, `stopSequences`, `seed`; a config `version` names the model).
 pub(crate) fn record_request(span: &Span, id: &ModelIdentity, request: &GenerateRequest) {
     if span.is_disabled() {
         return;
     }
-    span.record("gen_ai.operation.name", OPERATION);
+    span.record("gen_ai.operation.name", CHAT);
     if let Some(p) = &id.provider {
         span.record("gen_ai.provider.name", &**p);
     }
@@ -86,13 +90,12 @@ pub(crate) fn record_request(span: &Span, id: &ModelIdentity, request: &Generate
     }
 }
 
-/// Numeric request parameters: Genkit's config key, the attribute.
-const FLOAT_PARAMS: [(&str, &str); 5] = [
+/// Numeric request parameters: Genkit's config key, the attribute. (A span holds at
+/// most 32 fields: the penalties, rarely set, are left out.)
+const FLOAT_PARAMS: [(&str, &str); 3] = [
     ("temperature", "gen_ai.request.temperature"),
     ("topP", "gen_ai.request.top_p"),
     ("topK", "gen_ai.request.top_k"),
-    ("presencePenalty", "gen_ai.request.presence_penalty"),
-    ("frequencyPenalty", "gen_ai.request.frequency_penalty"),
 ];
 const INT_PARAMS: [(&str, &str); 2] = [
     ("maxOutputTokens", "gen_ai.request.max_tokens"),
