@@ -278,6 +278,120 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `trace:get --format json` of the seed's flow run: the tree flow → generate → model
+/// → tool → model, each span with `genkit:input` and `genkit:output` (what the Dev UI
+/// shows for each step), and the model spans with their `gen_ai.*` attributes.
+fn assert_dev_ui_trace(dir: &Path, trace: &str) {
+    // Spans reach the telemetry server shortly after the run: wait for all five.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let spans: Vec<Value> = loop {
+        let out = cli(dir, &["trace:get", trace, "--format", "json"]);
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        let doc: Option<Value> = got
+            .find('{')
+            .and_then(|i| serde_json::from_str(&got[i..]).ok());
+        let spans: Vec<Value> = doc
+            .as_ref()
+            .and_then(|d| d["spans"].as_object())
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        if spans.len() >= 5 || Instant::now() > deadline {
+            assert!(out.status.success(), "{}", text(&out));
+            break spans;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let attrs = |s: &Value| s["attributes"].clone();
+    let named = |name: &str| -> Vec<&Value> {
+        spans
+            .iter()
+            .filter(|s| s["attributes"]["genkit:name"] == json!(name))
+            .collect()
+    };
+    let mut names: Vec<&str> = spans
+        .iter()
+        .filter_map(|s| s["attributes"]["genkit:name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "generate",
+            "googleai/gemini-2.0-flash",
+            "googleai/gemini-2.0-flash",
+            "research_flow",
+            "web_search"
+        ],
+        "{spans:#?}"
+    );
+    // The CLI prints attributes holding a JSON object or array parsed; others as sent.
+    let json_attr = |s: &Value, key: &str| -> Value {
+        match &s["attributes"][key] {
+            Value::String(text) => serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("{key} is JSON text: {e}: {text}")),
+            other => other.clone(),
+        }
+    };
+    for s in &spans {
+        for key in ["genkit:input", "genkit:output"] {
+            assert!(
+                !json_attr(s, key).is_null(),
+                "{key} on {}: {:#}",
+                s["displayName"],
+                s["attributes"]
+            );
+        }
+        assert_eq!(s["attributes"]["genkit:state"], json!("success"), "{s:#}");
+    }
+    let generate = named("generate")[0];
+    assert_eq!(
+        json_attr(generate, "genkit:input")["messages"][0]["content"][0]["text"],
+        json!("Research: Rust")
+    );
+    assert_eq!(
+        json_attr(generate, "genkit:input")["tools"],
+        json!(["web_search"])
+    );
+    let tool = named("web_search")[0];
+    assert_eq!(json_attr(tool, "genkit:input"), json!({"query": "Rust"}));
+    assert_eq!(
+        tool["attributes"]["gen_ai.operation.name"],
+        json!("execute_tool")
+    );
+    assert_eq!(tool["attributes"]["gen_ai.tool.name"], json!("web_search"));
+    assert_eq!(tool["parentSpanId"], generate["spanId"]);
+    for model in named("googleai/gemini-2.0-flash") {
+        assert_eq!(model["parentSpanId"], generate["spanId"]);
+        let a = attrs(model);
+        assert_eq!(a["gen_ai.operation.name"], json!("chat"), "{a:#}");
+        assert_eq!(a["gen_ai.provider.name"], json!("gcp.gemini"), "{a:#}");
+        assert_eq!(
+            a["gen_ai.request.model"],
+            json!("gemini-2.0-flash"),
+            "{a:#}"
+        );
+        assert_eq!(
+            json_attr(model, "gen_ai.response.finish_reasons"),
+            json!(["stop"]),
+            "{a:#}"
+        );
+        // Token counts as numbers, and the model version the server reported.
+        let output = json_attr(model, "genkit:output");
+        for (attr, usage) in [
+            ("gen_ai.usage.input_tokens", "inputTokens"),
+            ("gen_ai.usage.output_tokens", "outputTokens"),
+        ] {
+            assert!(a[attr].as_u64().is_some_and(|n| n > 0), "{attr}: {a:#}");
+            assert_eq!(a[attr], output["usage"][usage], "{attr}: {a:#}");
+        }
+        assert_eq!(
+            a["gen_ai.response.model"], output["custom"]["modelVersion"],
+            "{a:#}"
+        );
+        assert!(a["gen_ai.response.model"].is_string(), "{a:#}");
+    }
+}
+
 #[test]
 fn genkit_start_runs_flows_streams_traces_and_batches() {
     let _one = one_at_a_time();
@@ -348,6 +462,8 @@ fn genkit_start_runs_flows_streams_traces_and_batches() {
     ] {
         assert!(got.contains(name), "span {name} in trace:\n{got}");
     }
+    // The same trace as the Dev UI reads it: every span keeps its input and output.
+    assert_dev_ui_trace(&dir, &trace);
 
     // Batch run.
     let batch = dir.join("batch.json");

@@ -286,7 +286,7 @@ static IGNORED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 static READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Counts its serializations, in `READ` or `IGNORED`.
-#[derive(JsonSchema)]
+#[derive(Deserialize, JsonSchema)]
 struct Counted {
     read: bool,
 }
@@ -300,8 +300,8 @@ impl Serialize for Counted {
 }
 
 #[genkit::flow]
-async fn count(read: bool) -> Result<Counted> {
-    Ok(Counted { read })
+async fn count(input: Counted) -> Result<Counted> {
+    Ok(Counted { read: input.read })
 }
 
 /// Enables every genkit span but reads none of their fields.
@@ -310,26 +310,32 @@ struct Ignoring;
 impl<S: tracing::Subscriber> Layer<S> for Ignoring {}
 
 #[tokio::test]
-async fn output_is_serialized_only_for_a_layer_that_reads_it() {
+async fn input_and_output_are_serialized_only_for_a_layer_that_reads_them() {
     use std::sync::atomic::Ordering;
     {
         let _guard =
             tracing::subscriber::set_default(tracing_subscriber::registry().with(Ignoring));
         tracing::callsite::rebuild_interest_cache();
         assert!(tracing::enabled!(target: "genkit", tracing::Level::INFO));
-        count(false).await.unwrap();
+        count(Counted { read: false }).await.unwrap();
     }
-    assert_eq!(IGNORED.load(Ordering::SeqCst), 0, "nobody read the output");
+    // Without any subscriber, nothing is serialized either.
+    count(Counted { read: false }).await.unwrap();
+    assert_eq!(
+        IGNORED.load(Ordering::SeqCst),
+        0,
+        "nobody read the input or the output"
+    );
 
     let (collector, _guard) = collect();
-    count(true).await.unwrap();
+    count(Counted { read: true }).await.unwrap();
     assert_eq!(
         READ.load(Ordering::SeqCst),
-        1,
-        "serialized once, for the reader"
+        2,
+        "input and output serialized once each, for the reader"
     );
     let spans = collector.spans.lock().unwrap().clone();
     let span = by_name(&spans, "count")[0];
-    assert_eq!(span.fields["genkit:input"], "true");
+    assert_eq!(span.fields["genkit:input"], r#""counted""#);
     assert_eq!(span.fields["genkit:output"], r#""counted""#);
 }

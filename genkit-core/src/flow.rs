@@ -14,7 +14,7 @@ use crate::action::{Action, ActionDesc, ActionKind, RunOptions};
 use crate::error::{Error, Result};
 use crate::genkit::Genkit;
 use crate::schema::schema_of;
-use crate::trace::{ErasedSerialize, SpanMeta, in_span};
+use crate::trace::{ActionSpan, ErasedSerialize, SpanMeta, in_span};
 use crate::types::from_value;
 
 /// What a running flow can see and do besides its input: stream chunks to its
@@ -183,8 +183,9 @@ impl Action for FlowAction {
                 chunks: opts.chunks,
                 context: opts.context.clone(),
             };
-            let fut = (flow.f)(ai.clone(), input.clone(), cx);
-            in_span(flow.span_meta(), Some(&input), opts.context, fut).await
+            let traced = ActionSpan::open(flow.span_meta(), Some(&input), opts.context);
+            let fut = (flow.f)(ai.clone(), input, cx);
+            traced.run(fut).await
         })
     }
 }

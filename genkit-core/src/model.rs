@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 use crate::action::{Action, ActionDesc, ActionKind, RunOptions};
 use crate::error::Result;
 use crate::genkit::Genkit;
-use crate::trace::{SpanMeta, in_span};
+use crate::trace::gen_ai::{self, ModelIdentity};
+use crate::trace::{ActionSpan, SpanMeta};
 use crate::types::{GenerateRequest, GenerateResponse, GenerateResponseChunk, Role, from_value};
 
 /// What a model supports (Genkit's `ModelInfo.supports`).
@@ -189,6 +190,8 @@ type ModelFn = dyn Fn(Arc<GenerateRequest>, ModelContext) -> BoxFuture<'static, 
 pub struct ModelAction {
     desc: ActionDesc,
     info: ModelInfo,
+    /// Provider and model name for the `gen_ai.*` span attributes.
+    identity: ModelIdentity,
     f: Box<ModelFn>,
 }
 
@@ -213,6 +216,7 @@ impl ModelAction {
         desc.input_schema = crate::schema::genkit_def("ModelRequest").map(|s| (*s).clone());
         desc.output_schema = crate::schema::genkit_def("ModelResponse").map(|s| (*s).clone());
         ModelAction {
+            identity: ModelIdentity::from_name(&desc.name),
             desc,
             info,
             f: Box::new(move |r, c| Box::pin(f(r, c))),
@@ -251,9 +255,19 @@ impl ModelAction {
             key: Some(&self.desc.key),
             session_id: None,
         };
-        let fut = (self.f)(request.clone(), cx);
+        let traced = ActionSpan::open_model(meta, Some(&*request));
+        gen_ai::record_request(traced.span(), &self.identity, &request);
+        // Kept open past `run` for the response's `gen_ai.*` attributes.
+        let span = traced.span().clone();
+        let fut = (self.f)(request, cx);
         let started = std::time::Instant::now();
-        let mut resp = in_span(meta, Some(&*request), None, fut).await?;
+        let resp = traced.run(fut).await;
+        match &resp {
+            Ok(r) => gen_ai::record_response(&span, r),
+            Err(e) => gen_ai::record_error(&span, e),
+        }
+        drop(span);
+        let mut resp = resp?;
         if resp.latency_ms.is_none() {
             resp.latency_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
         }

@@ -13,7 +13,7 @@ use crate::action::{Action, ActionDesc, ActionKind, RunOptions};
 use crate::error::{Error, Result};
 use crate::genkit::Genkit;
 use crate::schema::schema_of;
-use crate::trace::{ErasedSerialize, SpanMeta, in_span};
+use crate::trace::{ActionSpan, ErasedSerialize, SpanMeta};
 use crate::types::{Metadata, ToolDefinition, from_value};
 
 /// What a running tool can see and do besides its input.
@@ -160,30 +160,27 @@ impl ToolAction {
             key: Some(&self.desc.key),
             session_id: None,
         };
-        // The input is kept for the trace only when someone listens.
-        let traced = tracing::enabled!(target: "genkit", tracing::Level::INFO)
-            .then(|| crate::trace::JsonText(input.to_string()));
+        // The input is recorded (serialized only for a layer that reads it) before the
+        // tool takes it.
+        let traced = ActionSpan::open_tool(meta, &self.def.name, Some(&input));
         let fut = (self.f)(input, ctx);
-        let traced_ref = traced.as_ref().map(|t| t as &(dyn ErasedSerialize + Sync));
-        in_span(meta, traced_ref, None, fut)
-            .await
-            .map_err(|e| match e {
-                Error::Genkit {
-                    status: crate::Status::InvalidArgument,
-                    message,
-                    details,
-                    source,
-                } if !message.starts_with("Schema validation failed") => Error::Genkit {
-                    status: crate::Status::InvalidArgument,
-                    message: format!(
-                        "Schema validation failed for input of tool '{}': {message}",
-                        self.desc.name
-                    ),
-                    details,
-                    source,
-                },
-                other => other,
-            })
+        traced.run(fut).await.map_err(|e| match e {
+            Error::Genkit {
+                status: crate::Status::InvalidArgument,
+                message,
+                details,
+                source,
+            } if !message.starts_with("Schema validation failed") => Error::Genkit {
+                status: crate::Status::InvalidArgument,
+                message: format!(
+                    "Schema validation failed for input of tool '{}': {message}",
+                    self.desc.name
+                ),
+                details,
+                source,
+            },
+            other => other,
+        })
     }
 
     /// Runs a typed call in the tool's span: how a `#[genkit::tool]` fn called directly
@@ -204,7 +201,9 @@ impl ToolAction {
             key: Some(&self.desc.key),
             session_id: None,
         };
-        in_span(meta, input, None, fut).await
+        ActionSpan::open_tool(meta, &self.def.name, input)
+            .run(fut)
+            .await
     }
 }
 

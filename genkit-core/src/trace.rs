@@ -3,9 +3,13 @@
 //! Every action run is a span (target `genkit`, level INFO) with the attributes the JS
 //! runtime sets: `genkit:name`, `genkit:type`, `genkit:metadata:subtype`, `genkit:key`,
 //! `genkit:path`, `genkit:input`, `genkit:output`, `genkit:state`, `genkit:isRoot`,
-//! `genkit:isFailureSource`. When no subscriber is interested in the span, nothing is
-//! serialized and no path is built: the span costs one `enabled` check. Input and
-//! output are serialized only for a layer that reads them.
+//! `genkit:isFailureSource`; model spans also carry the OpenTelemetry GenAI attributes
+//! (`gen_ai.*`, see [`gen_ai`]). When no subscriber is interested in the span, nothing
+//! is serialized and no path is built: the span costs one `enabled` check. Input and
+//! output are serialized only for a layer that reads them: an action's span is opened,
+//! with its input recorded by reference, before the action takes that input, so whether
+//! anyone listens is decided by the span itself (not by a separate `enabled!` check,
+//! which a layer filtering on span metadata, like dev mode's, would answer differently).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +21,8 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::error::{Error, Result};
+
+pub(crate) mod gen_ai;
 
 /// The name, type and subtype of a span.
 #[derive(Debug, Clone, Copy)]
@@ -53,9 +59,35 @@ pub(crate) fn current_context() -> Option<Arc<Value>> {
     SCOPE.try_with(|s| s.context.clone()).ok().flatten()
 }
 
+/// A `genkit` span with the attributes every action span has; extra fields may follow
+/// the meta (a span has at most 32 fields).
+macro_rules! genkit_span {
+    ($meta:expr $(, $($extra:tt)+)?) => {
+        tracing::info_span!(
+            target: "genkit",
+            "genkit",
+            otel.name = $meta.name,
+            "genkit:name" = $meta.name,
+            "genkit:type" = $meta.kind,
+            "genkit:metadata:subtype" = $meta.subtype,
+            "genkit:key" = $meta.key,
+            "genkit:path" = Empty,
+            "genkit:isRoot" = Empty,
+            "genkit:input" = Empty,
+            "genkit:output" = Empty,
+            "genkit:state" = Empty,
+            "genkit:isFailureSource" = Empty,
+            "genkit:metadata:context" = Empty,
+            "exception.message" = Empty,
+            "genkit:status" = Empty,
+            $($($extra)+)?
+        )
+    };
+}
+
 /// Runs `fut` as a traced action span.
 ///
-/// `input` is serialized only when the span is enabled; `output` likewise.
+/// `input` is serialized only when a layer reads it; `output` likewise.
 pub(crate) async fn in_span<T, F>(
     meta: SpanMeta<'_>,
     input: Option<&(dyn ErasedSerialize + Sync)>,
@@ -66,95 +98,183 @@ where
     T: Serialize,
     F: Future<Output = Result<T>>,
 {
-    let parent = SCOPE.try_with(Scope::clone).ok();
-    let context = context.or_else(|| parent.as_ref().and_then(|p| p.context.clone()));
-    let span = tracing::info_span!(
-        target: "genkit",
-        "genkit",
-        otel.name = meta.name,
-        "genkit:name" = meta.name,
-        "genkit:type" = meta.kind,
-        "genkit:metadata:subtype" = meta.subtype,
-        "genkit:key" = meta.key,
-        "genkit:sessionId" = meta.session_id,
-        "genkit:path" = Empty,
-        "genkit:isRoot" = Empty,
-        "genkit:input" = Empty,
-        "genkit:output" = Empty,
-        "genkit:state" = Empty,
-        "genkit:isFailureSource" = Empty,
-        "genkit:metadata:context" = Empty,
-        "exception.message" = Empty,
-        "genkit:status" = Empty,
-    );
-    if span.is_disabled() {
-        let scope = Scope {
-            path: None,
-            failure_marked: None,
-            context,
-        };
-        return SCOPE.scope(scope, fut).await;
+    ActionSpan::open(meta, input, context).run(fut).await
+}
+
+/// An action's span, opened (with its input recorded) before the action's future is
+/// built: the input is recorded by reference, so an action that takes its input by
+/// value needs no copy of it for the trace. When no layer enables the span, opening it
+/// costs one `enabled` check and nothing is serialized.
+pub(crate) struct ActionSpan {
+    span: tracing::Span,
+    scope: Scope,
+    /// Shared by the spans of one trace (`None` when the span is disabled).
+    failure_marked: Option<Arc<AtomicBool>>,
+}
+
+impl ActionSpan {
+    /// Opens the span of an action run.
+    pub(crate) fn open(
+        meta: SpanMeta<'_>,
+        input: Option<&(dyn ErasedSerialize + Sync)>,
+        context: Option<Arc<Value>>,
+    ) -> Self {
+        let span = genkit_span!(meta, "genkit:sessionId" = meta.session_id);
+        Self::with_span(span, meta, input, context)
     }
 
-    let parent_path = parent.as_ref().and_then(|p| p.path.clone());
-    let is_root = parent_path.is_none();
-    let t = if meta.subtype == Some("flow") {
-        "flow"
-    } else {
-        meta.kind
-    };
-    let mut path = String::with_capacity(64);
-    if let Some(p) = &parent_path {
-        path.push_str(p);
+    /// Opens the span of a model call: Genkit's attributes plus the OpenTelemetry GenAI
+    /// ones (`gen_ai.*` and `error.type`, recorded by [`gen_ai`]).
+    pub(crate) fn open_model(
+        meta: SpanMeta<'_>,
+        input: Option<&(dyn ErasedSerialize + Sync)>,
+    ) -> Self {
+        let span = genkit_span!(
+            meta,
+            "gen_ai.operation.name" = Empty,
+            "gen_ai.provider.name" = Empty,
+            "gen_ai.request.model" = Empty,
+            "gen_ai.request.temperature" = Empty,
+            "gen_ai.request.max_tokens" = Empty,
+            "gen_ai.request.top_p" = Empty,
+            "gen_ai.request.top_k" = Empty,
+            "gen_ai.request.stop_sequences" = Empty,
+            "gen_ai.request.seed" = Empty,
+            "gen_ai.response.finish_reasons" = Empty,
+            "gen_ai.response.model" = Empty,
+            "gen_ai.response.id" = Empty,
+            "gen_ai.usage.input_tokens" = Empty,
+            "gen_ai.usage.output_tokens" = Empty,
+            "gen_ai.usage.cache_read.input_tokens" = Empty,
+            "error.type" = Empty,
+        );
+        Self::with_span(span, meta, input, None)
     }
-    path.push_str("/{");
-    path.push_str(meta.name);
-    path.push_str(",t:");
-    path.push_str(t);
-    if let (false, Some(s)) = (is_root, meta.subtype) {
-        path.push_str(",s:");
-        path.push_str(s);
+
+    /// Opens the span of a tool call: Genkit's attributes plus the OpenTelemetry GenAI
+    /// ones of a tool execution (`tool_name`: the name the model calls it by).
+    pub(crate) fn open_tool(
+        meta: SpanMeta<'_>,
+        tool_name: &str,
+        input: Option<&(dyn ErasedSerialize + Sync)>,
+    ) -> Self {
+        let span = genkit_span!(
+            meta,
+            "gen_ai.operation.name" = gen_ai::EXECUTE_TOOL,
+            "gen_ai.tool.name" = tool_name,
+            "gen_ai.tool.type" = gen_ai::TOOL_TYPE,
+        );
+        Self::with_span(span, meta, input, None)
     }
-    path.push('}');
-    span.record("genkit:path", path.as_str());
-    if is_root {
-        span.record("genkit:isRoot", true);
-    }
-    if let Some(i) = input {
-        span.record("genkit:input", tracing::field::display(Json(i)));
-    }
-    if let Some(c) = &context {
-        span.record("genkit:metadata:context", tracing::field::display(c));
-    }
-    let failure_marked = parent
-        .and_then(|p| p.failure_marked)
-        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
-    let scope = Scope {
-        path: Some(Arc::from(path)),
-        failure_marked: Some(failure_marked.clone()),
-        context,
-    };
-    let result = SCOPE.scope(scope, fut.instrument(span.clone())).await;
-    match &result {
-        Ok(out) => {
-            span.record("genkit:output", tracing::field::display(Json(out)));
-            span.record("genkit:state", "success");
+
+    fn with_span(
+        span: tracing::Span,
+        meta: SpanMeta<'_>,
+        input: Option<&(dyn ErasedSerialize + Sync)>,
+        context: Option<Arc<Value>>,
+    ) -> Self {
+        let parent = SCOPE.try_with(Scope::clone).ok();
+        let context = context.or_else(|| parent.as_ref().and_then(|p| p.context.clone()));
+        if span.is_disabled() {
+            let scope = Scope {
+                path: None,
+                failure_marked: None,
+                context,
+            };
+            return ActionSpan {
+                span,
+                scope,
+                failure_marked: None,
+            };
         }
-        Err(Error::Interrupt { metadata }) => {
-            // An interrupt is a result of the tool, not a failure of the trace.
-            span.record("genkit:output", tracing::field::display(Json(metadata)));
-            span.record("genkit:state", "success");
+
+        let parent_path = parent.as_ref().and_then(|p| p.path.clone());
+        let is_root = parent_path.is_none();
+        let t = if meta.subtype == Some("flow") {
+            "flow"
+        } else {
+            meta.kind
+        };
+        let mut path = String::with_capacity(64);
+        if let Some(p) = &parent_path {
+            path.push_str(p);
         }
-        Err(e) => {
-            span.record("genkit:state", "error");
-            span.record("exception.message", e.to_string().as_str());
-            span.record("genkit:status", e.status().name());
-            if !failure_marked.swap(true, Ordering::Relaxed) {
-                span.record("genkit:isFailureSource", true);
+        path.push_str("/{");
+        path.push_str(meta.name);
+        path.push_str(",t:");
+        path.push_str(t);
+        if let (false, Some(s)) = (is_root, meta.subtype) {
+            path.push_str(",s:");
+            path.push_str(s);
+        }
+        path.push('}');
+        span.record("genkit:path", path.as_str());
+        if is_root {
+            span.record("genkit:isRoot", true);
+        }
+        if let Some(i) = input {
+            span.record("genkit:input", tracing::field::display(Json(i)));
+        }
+        if let Some(c) = &context {
+            span.record("genkit:metadata:context", tracing::field::display(c));
+        }
+        let failure_marked = parent
+            .and_then(|p| p.failure_marked)
+            .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+        let scope = Scope {
+            path: Some(Arc::from(path)),
+            failure_marked: Some(failure_marked.clone()),
+            context,
+        };
+        ActionSpan {
+            span,
+            scope,
+            failure_marked: Some(failure_marked),
+        }
+    }
+
+    /// The span (disabled when no layer listens): for attributes beyond Genkit's.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Runs `fut` inside the span, then records its output (serialized only when a
+    /// layer reads it) and its state.
+    pub(crate) async fn run<T, F>(self, fut: F) -> Result<T>
+    where
+        T: Serialize,
+        F: Future<Output = Result<T>>,
+    {
+        let ActionSpan {
+            span,
+            scope,
+            failure_marked,
+        } = self;
+        let Some(failure_marked) = failure_marked else {
+            return SCOPE.scope(scope, fut).await;
+        };
+        let result = SCOPE.scope(scope, fut.instrument(span.clone())).await;
+        match &result {
+            Ok(out) => {
+                span.record("genkit:output", tracing::field::display(Json(out)));
+                span.record("genkit:state", "success");
+            }
+            Err(Error::Interrupt { metadata }) => {
+                // An interrupt is a result of the tool, not a failure of the trace.
+                span.record("genkit:output", tracing::field::display(Json(metadata)));
+                span.record("genkit:state", "success");
+            }
+            Err(e) => {
+                span.record("genkit:state", "error");
+                span.record("exception.message", e.to_string().as_str());
+                span.record("genkit:status", e.status().name());
+                if !failure_marked.swap(true, Ordering::Relaxed) {
+                    span.record("genkit:isFailureSource", true);
+                }
             }
         }
+        result
     }
-    result
 }
 
 /// A span field's value as JSON text (`genkit:input`, `genkit:output`), written only
@@ -182,14 +302,5 @@ pub trait ErasedSerialize {
 impl<T: Serialize> ErasedSerialize for T {
     fn to_json_string(&self) -> String {
         json_string(self)
-    }
-}
-
-/// JSON text serialized earlier, recorded as is.
-pub(crate) struct JsonText(pub(crate) String);
-
-impl ErasedSerialize for JsonText {
-    fn to_json_string(&self) -> String {
-        self.0.clone()
     }
 }

@@ -618,4 +618,14 @@ async fn init_and_the_genkit_environment_variables_drive_the_global_layer() {
     let spans = &by_trace[trace_id];
     let starts = spans.iter().filter(|s| s["endTime"] == json!(0.0)).count();
     assert_eq!((spans.len(), starts), (10, 5));
+    // Dev mode's gated layer records every finished span's input and output.
+    for s in spans.iter().filter(|s| s["endTime"] != json!(0.0)) {
+        for key in ["genkit:input", "genkit:output"] {
+            assert!(
+                attr(s, key).as_str().is_some_and(|t| !t.is_empty()),
+                "{key} on {}: {s:#}",
+                s["displayName"]
+            );
+        }
+    }
 }

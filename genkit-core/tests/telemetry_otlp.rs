@@ -1,16 +1,20 @@
 //! OTLP export (feature `otlp`): the seed's spans received by real OTLP receivers on
 //! 127.0.0.1 that decode the OTLP protobuf — over HTTP (`/v1/traces`) and over gRPC
-//! (the collector's `TraceService`) — and configuration by the standard `OTEL_*`
-//! variables (in a child process, so the environment is its own).
+//! (the collector's `TraceService`) — with every span's input and output and the
+//! `gen_ai.*` attributes of model spans, from a user's subscriber and from dev mode's
+//! gated layer; configuration by the standard `OTEL_*` variables (in a child process,
+//! so the environment is its own), timeouts included, against a collector that never
+//! answers.
 //!
 //! Run with `cargo test -p genkit-core --features otlp --test telemetry_otlp`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use genkit_core::Status as GenkitStatus;
 use genkit_core::telemetry::otlp::{OtlpConfig, OtlpProtocol};
 use genkit_core::telemetry::{self, GenkitLayer, RootIds};
+use genkit_core::{GenerateResponse, GenerationUsage, ModelInfo, Status as GenkitStatus};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -215,6 +219,105 @@ fn assert_seed_tree(spans: &[Span], ids: &RootIds) {
     );
 }
 
+fn int_attr(attrs: &[KeyValue], key: &str) -> Option<i64> {
+    match value(attrs, key) {
+        Some(any_value::Value::IntValue(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+fn double_attr(attrs: &[KeyValue], key: &str) -> Option<f64> {
+    match value(attrs, key) {
+        Some(any_value::Value::DoubleValue(d)) => Some(*d),
+        _ => None,
+    }
+}
+
+fn string_array_attr(attrs: &[KeyValue], key: &str) -> Option<Vec<String>> {
+    match value(attrs, key) {
+        Some(any_value::Value::ArrayValue(a)) => a
+            .values
+            .iter()
+            .map(|v| match &v.value {
+                Some(any_value::Value::StringValue(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Every span carries its input and output as JSON text (what the Dev UI shows for each
+/// step); the model spans also carry the OpenTelemetry GenAI attributes of the call,
+/// and only they do.
+fn assert_inputs_outputs_and_gen_ai(spans: &[Span]) {
+    for s in spans {
+        for key in ["genkit:input", "genkit:output"] {
+            let text = string_attr(&s.attributes, key)
+                .unwrap_or_else(|| panic!("{key} on {}: {:#?}", s.name, s.attributes));
+            serde_json::from_str::<serde_json::Value>(&text)
+                .unwrap_or_else(|e| panic!("{key} of {} is JSON: {e}", s.name));
+        }
+        if !matches!(s.name.as_str(), "scripted" | "web_search") {
+            assert!(
+                !s.attributes.iter().any(|kv| kv.key.starts_with("gen_ai.")),
+                "{}: {:#?}",
+                s.name,
+                s.attributes
+            );
+        }
+    }
+    let tool = spans.iter().find(|s| s.name == "web_search").unwrap();
+    for (key, expected) in [
+        ("gen_ai.operation.name", "execute_tool"),
+        ("gen_ai.tool.name", "web_search"),
+        ("gen_ai.tool.type", "function"),
+    ] {
+        assert_eq!(
+            string_attr(&tool.attributes, key).as_deref(),
+            Some(expected)
+        );
+    }
+    assert_eq!(
+        string_attr(&tool.attributes, "genkit:input").as_deref(),
+        Some(r#"{"query":"Rust"}"#)
+    );
+    let generate = spans.iter().find(|s| s.name == "generate").unwrap();
+    let input: serde_json::Value =
+        serde_json::from_str(&string_attr(&generate.attributes, "genkit:input").unwrap()).unwrap();
+    assert_eq!(input["tools"], json!(["web_search"]));
+    assert_eq!(input["config"]["temperature"], json!(0.25));
+    let models: Vec<&Span> = spans.iter().filter(|s| s.name == "scripted").collect();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        let a = &m.attributes;
+        let s = |key| string_attr(a, key);
+        assert_eq!(s("gen_ai.operation.name").as_deref(), Some("chat"));
+        assert_eq!(s("gen_ai.request.model").as_deref(), Some("scripted"));
+        // A model named without a plugin prefix has no known provider.
+        assert_eq!(s("gen_ai.provider.name"), None);
+        assert_eq!(double_attr(a, "gen_ai.request.temperature"), Some(0.25));
+        assert_eq!(int_attr(a, "gen_ai.request.max_tokens"), Some(64));
+        assert_eq!(double_attr(a, "gen_ai.request.top_p"), Some(0.9));
+        assert_eq!(
+            string_array_attr(a, "gen_ai.request.stop_sequences"),
+            Some(vec!["END".to_string()])
+        );
+        assert_eq!(
+            string_array_attr(a, "gen_ai.response.finish_reasons"),
+            Some(vec!["stop".to_string()])
+        );
+        assert_eq!(int_attr(a, "gen_ai.usage.input_tokens"), Some(7));
+        assert_eq!(int_attr(a, "gen_ai.usage.output_tokens"), Some(3));
+        assert_eq!(s("gen_ai.response.model").as_deref(), Some("scripted-001"));
+        assert_eq!(s("gen_ai.response.id").as_deref(), Some("r-1"));
+        assert_eq!(s("error.type"), None);
+        // Absent from the config: not sent.
+        assert_eq!(value(a, "gen_ai.request.top_k"), None);
+        assert_eq!(value(a, "gen_ai.request.seed"), None);
+    }
+}
+
 fn otlp_layer(protocol: OtlpProtocol, url: &str) -> GenkitLayer {
     GenkitLayer::builder()
         .realtime(false)
@@ -248,6 +351,7 @@ async fn http_protobuf_receiver_gets_the_seed_tree() {
     }
     let spans: Vec<Span> = received.into_iter().map(|(_, _, s)| s).collect();
     assert_seed_tree(&spans, &ids);
+    assert_inputs_outputs_and_gen_ai(&spans);
     let stats = layer.otlp_stats().unwrap();
     assert_eq!((stats.exported, stats.dropped, stats.failed), (5, 0, 0));
     // No Genkit telemetry server was configured: nothing went there.
@@ -279,6 +383,7 @@ async fn grpc_receiver_gets_the_seed_tree_and_errors() {
         .cloned()
         .collect();
     assert_seed_tree(&ok, &ids);
+    assert_inputs_outputs_and_gen_ai(&ok);
     let tool = all
         .iter()
         .find(|s| hex(&s.trace_id) == failed.trace_id && s.name == "web_search")
@@ -319,18 +424,28 @@ async fn a_missing_receiver_does_not_affect_calls() {
 }
 
 /// `telemetry::layer()` configured only by `OTEL_*` variables, in a child process (this
-/// test binary re-run with the variables set), for HTTP/protobuf and gRPC.
+/// test binary re-run with the variables set), for HTTP/protobuf and gRPC; and dev mode:
+/// `telemetry::init()`'s gated global layer, exporting over OTLP from the same variables.
 #[tokio::test]
 async fn otel_environment_variables_configure_the_default_layer() {
-    if std::env::var_os("GENKIT_OTLP_TEST_CHILD").is_some() {
-        let layer = telemetry::layer();
-        let _guard =
-            tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+    if let Ok(mode) = std::env::var("GENKIT_OTLP_TEST_CHILD") {
         let ai = app().await;
         let ids = RootIds {
             trace_id: std::env::var("GENKIT_OTLP_TEST_TRACE").unwrap(),
             span_id: "00f067aa0ba902b7".into(),
         };
+        if mode == "init" {
+            // Dev mode: the gated layer is the whole global subscriber.
+            assert!(telemetry::init());
+            telemetry::with_root_ids(ids, research(&ai, "Rust"))
+                .await
+                .unwrap();
+            telemetry::flush().await;
+            return;
+        }
+        let layer = telemetry::layer();
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
         telemetry::with_root_ids(ids, research(&ai, "Rust"))
             .await
             .unwrap();
@@ -338,9 +453,10 @@ async fn otel_environment_variables_configure_the_default_layer() {
         assert_eq!(layer.otlp_stats().map(|s| s.exported), Some(5));
         return;
     }
-    for (protocol, (url, requests)) in [
-        ("http/protobuf", http_receiver().await),
-        ("grpc", grpc_receiver().await),
+    for (mode, protocol, (url, requests)) in [
+        ("layer", "http/protobuf", http_receiver().await),
+        ("layer", "grpc", grpc_receiver().await),
+        ("init", "http/protobuf", http_receiver().await),
     ] {
         let ids = RootIds {
             trace_id: RootIds::new().trace_id,
@@ -353,29 +469,287 @@ async fn otel_environment_variables_configure_the_default_layer() {
                 "otel_environment_variables_configure_the_default_layer",
                 "--nocapture",
             ])
-            .env("GENKIT_OTLP_TEST_CHILD", "1")
+            .env("GENKIT_OTLP_TEST_CHILD", mode)
             .env("GENKIT_OTLP_TEST_TRACE", &ids.trace_id)
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
             .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
             .env("OTEL_SERVICE_NAME", "research-from-env")
             .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
             .env_remove("OTEL_TRACES_EXPORTER")
+            .env_remove("OTEL_EXPORTER_OTLP_TIMEOUT")
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
+            .env_remove("GENKIT_ENV")
             .env_remove("GENKIT_TELEMETRY_SERVER")
             .output()
             .await
             .unwrap();
         assert!(
             out.status.success(),
-            "{protocol}: child failed:\n{}\n{}",
+            "{mode} {protocol}: child failed:\n{}\n{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
         let received = spans(&requests);
-        assert!(!received.is_empty(), "{protocol}: nothing received");
+        assert!(!received.is_empty(), "{mode} {protocol}: nothing received");
         for (service, _, _) in &received {
-            assert_eq!(service, "research-from-env", "{protocol}");
+            assert_eq!(service, "research-from-env", "{mode} {protocol}");
         }
         let spans: Vec<Span> = received.into_iter().map(|(_, _, s)| s).collect();
         assert_seed_tree(&spans, &ids);
+        assert_inputs_outputs_and_gen_ai(&spans);
+    }
+}
+
+/// Dev mode's layer (gated: the whole subscriber's filter, as `telemetry::init` installs
+/// it) and a user's subscriber (the layer beside another one) export the same tree, each
+/// span with its input and output.
+#[tokio::test]
+async fn dev_mode_and_a_user_subscriber_export_every_input_and_output() {
+    for gated in [true, false] {
+        let (url, requests) = http_receiver().await;
+        let layer = otlp_layer(OtlpProtocol::HttpProtobuf, &url);
+        let ids = RootIds::new();
+        let ai = app().await;
+        let run = telemetry::with_root_ids(ids.clone(), research(&ai, "Rust"));
+        if gated {
+            let _guard = tracing::subscriber::set_default(
+                tracing_subscriber::registry().with(layer.clone().gated()),
+            );
+            tracing::callsite::rebuild_interest_cache();
+            run.await.unwrap();
+        } else {
+            let _guard = tracing::subscriber::set_default(
+                tracing_subscriber::registry()
+                    .with(tracing_subscriber::filter::LevelFilter::INFO)
+                    .with(layer.clone()),
+            );
+            tracing::callsite::rebuild_interest_cache();
+            run.await.unwrap();
+        }
+        layer.flush().await;
+        let spans: Vec<Span> = spans(&requests).into_iter().map(|(_, _, s)| s).collect();
+        assert_seed_tree(&spans, &ids);
+        assert_inputs_outputs_and_gen_ai(&spans);
+    }
+}
+
+/// A model named `plugin/model` reports its provider (the semantic conventions' name
+/// for well-known plugins, else the prefix) and the model without the prefix; a config
+/// `version` names the model requested; a failed call carries `error.type`.
+#[tokio::test]
+async fn model_spans_name_their_provider_and_their_errors() {
+    let (url, requests) = http_receiver().await;
+    let layer = otlp_layer(OtlpProtocol::HttpProtobuf, &url);
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+    tracing::callsite::rebuild_interest_cache();
+    let ai = genkit_core::Genkit::builder().build().await.unwrap();
+    for name in ["openai/gpt-test", "ollama/llama-test"] {
+        ai.define_model(name, ModelInfo::default(), |req, _| async move {
+            if req.messages.iter().any(|m| m.text() == "fail") {
+                return Err(genkit_core::Error::new(
+                    GenkitStatus::ResourceExhausted,
+                    "quota",
+                ));
+            }
+            let mut r = GenerateResponse::from_text("hi");
+            let mut usage = GenerationUsage::default();
+            usage.input_tokens = Some(11);
+            usage.cached_content_tokens = Some(4);
+            r.usage = Some(usage);
+            Ok(r)
+        })
+        .unwrap();
+    }
+    let request = |text: &str, config: serde_json::Value| {
+        json!({
+            "messages": [{"role": "user", "content": [{"text": text}]}],
+            "config": config,
+        })
+    };
+    let run = |key: &'static str, input| ai.run_action(key, input, Default::default());
+    run(
+        "/model/openai/gpt-test",
+        request("hello", json!({"topK": 40, "seed": 7})),
+    )
+    .await
+    .unwrap();
+    run(
+        "/model/ollama/llama-test",
+        request("hello", json!({"version": "llama-test-q4", "topP": 0.5})),
+    )
+    .await
+    .unwrap();
+    let err = run("/model/openai/gpt-test", request("fail", json!(null)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), GenkitStatus::ResourceExhausted);
+    layer.flush().await;
+
+    let spans: Vec<Span> = spans(&requests).into_iter().map(|(_, _, s)| s).collect();
+    assert_eq!(spans.len(), 3, "{spans:#?}");
+    let openai: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name == "openai/gpt-test")
+        .collect();
+    let in_state = |state: &str| {
+        openai
+            .iter()
+            .find(|s| string_attr(&s.attributes, "genkit:state").as_deref() == Some(state))
+            .map(|s| &s.attributes)
+            .unwrap()
+    };
+    let a = in_state("success");
+    assert_eq!(
+        string_attr(a, "gen_ai.provider.name").as_deref(),
+        Some("openai")
+    );
+    assert_eq!(
+        string_attr(a, "gen_ai.request.model").as_deref(),
+        Some("gpt-test")
+    );
+    assert_eq!(double_attr(a, "gen_ai.request.top_k"), Some(40.0));
+    assert_eq!(int_attr(a, "gen_ai.request.seed"), Some(7));
+    assert_eq!(int_attr(a, "gen_ai.usage.input_tokens"), Some(11));
+    assert_eq!(int_attr(a, "gen_ai.usage.cache_read.input_tokens"), Some(4));
+    // Not reported by the model: not sent.
+    assert_eq!(value(a, "gen_ai.usage.output_tokens"), None);
+    assert_eq!(value(a, "gen_ai.response.model"), None);
+
+    let a = in_state("error");
+    assert_eq!(
+        string_attr(a, "error.type").as_deref(),
+        Some("RESOURCE_EXHAUSTED")
+    );
+    assert_eq!(
+        string_attr(a, "gen_ai.provider.name").as_deref(),
+        Some("openai")
+    );
+    assert_eq!(value(a, "gen_ai.response.finish_reasons"), None);
+
+    let ollama = spans
+        .iter()
+        .find(|s| s.name == "ollama/llama-test")
+        .unwrap();
+    let a = &ollama.attributes;
+    assert_eq!(
+        string_attr(a, "gen_ai.provider.name").as_deref(),
+        Some("ollama")
+    );
+    assert_eq!(
+        string_attr(a, "gen_ai.request.model").as_deref(),
+        Some("llama-test-q4")
+    );
+    assert_eq!(double_attr(a, "gen_ai.request.top_p"), Some(0.5));
+    assert_eq!(value(a, "gen_ai.request.top_k"), None);
+}
+
+// ------------------------------------------------------------ a silent collector ----
+
+/// A collector that accepts connections and reads whatever is sent, but never answers.
+async fn silent_collector() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    url
+}
+
+/// The timeout the children run with (milliseconds).
+const TIMEOUT_MS: u64 = 3000;
+
+/// `OTEL_EXPORTER_OTLP_TIMEOUT`, and `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` over it, bound
+/// each export over HTTP and gRPC, and `telemetry::flush()` returns within that timeout
+/// although two batches are held by a collector that never answers. In child processes
+/// (the timeout is read from the environment).
+#[tokio::test]
+async fn otel_timeout_variables_bound_each_export_and_the_whole_flush() {
+    if std::env::var_os("GENKIT_OTLP_TIMEOUT_CHILD").is_some() {
+        let layer = telemetry::layer();
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+        let ai = app().await;
+        // Two batches: the first is taken (and held by the collector) while the
+        // second run's spans wait in the queue.
+        research(&ai, "Rust").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        research(&ai, "Rust").await.unwrap();
+        let started = Instant::now();
+        telemetry::flush().await;
+        println!("flush_ms {}", started.elapsed().as_millis());
+        // Every export fails at the timeout: all ten spans, long before the 10 s default
+        // would have failed even the first batch.
+        while layer.otlp_stats().map(|s| s.failed) != Some(10)
+            && started.elapsed() < Duration::from_secs(9)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        println!(
+            "failed {:?}",
+            layer.otlp_stats().map(|s| (s.failed, s.exported))
+        );
+        return;
+    }
+    let url = silent_collector().await;
+    let timeout = TIMEOUT_MS.to_string();
+    let mut children = Vec::new();
+    for protocol in ["http/protobuf", "grpc"] {
+        for traces_specific in [false, true] {
+            let exe = std::env::current_exe().unwrap();
+            let mut cmd = tokio::process::Command::new(exe);
+            cmd.args([
+                "--exact",
+                "otel_timeout_variables_bound_each_export_and_the_whole_flush",
+                "--nocapture",
+            ])
+            .env("GENKIT_OTLP_TIMEOUT_CHILD", "1")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
+            .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .env_remove("OTEL_TRACES_EXPORTER")
+            .env_remove("GENKIT_TELEMETRY_SERVER")
+            .env_remove("GENKIT_ENV");
+            if traces_specific {
+                // The traces-specific variable wins over the general one.
+                cmd.env("OTEL_EXPORTER_OTLP_TIMEOUT", "60000")
+                    .env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", &timeout);
+            } else {
+                cmd.env("OTEL_EXPORTER_OTLP_TIMEOUT", &timeout)
+                    .env_remove("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT");
+            }
+            children.push((protocol, traces_specific, cmd.output()));
+        }
+    }
+    for (protocol, traces_specific, child) in children {
+        let out = child.await.unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let what = format!("{protocol} (traces-specific variable: {traces_specific})");
+        assert!(
+            out.status.success(),
+            "{what}: child failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let flush_ms: u64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("flush_ms "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{what}: no flush time in:\n{stdout}"));
+        eprintln!("{what}: flush returned after {flush_ms} ms");
+        // It waited for the silent collector, up to the timeout and not beyond: two
+        // batches one after the other would have taken nearly twice as long.
+        assert!(
+            (TIMEOUT_MS * 4 / 5..TIMEOUT_MS * 3 / 2).contains(&flush_ms),
+            "{what}: flush took {flush_ms} ms with a {TIMEOUT_MS} ms timeout"
+        );
+        assert!(
+            stdout.contains("failed Some((10, 0))"),
+            "{what}: every export failed at the timeout:\n{stdout}"
+        );
     }
 }

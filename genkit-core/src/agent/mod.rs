@@ -468,15 +468,9 @@ async fn invoke(
         key: Some(&key),
         session_id: None,
     };
-    // The init (which may hold a whole client-managed state) is copied for the trace
-    // only when someone listens.
-    let listening = tracing::enabled!(
-        kind: tracing::metadata::Kind::SPAN,
-        target: "genkit",
-        tracing::Level::INFO
-    );
-    let init_for_trace = listening.then(|| init.clone());
-    let ctx = context.clone();
+    // The init (which may hold a whole client-managed state) is recorded (serialized
+    // only for a layer that reads it) before the run takes it.
+    let traced = crate::trace::ActionSpan::open(meta, Some(&init), context.clone());
     let fut = async move {
         let client_state = init.state.clone();
         let loaded = match runtime::load_session(&inner, init).await {
@@ -495,8 +489,5 @@ async fn invoke(
             .run(inputs)
             .await
     };
-    let traced = init_for_trace
-        .as_ref()
-        .map(|i| i as &(dyn crate::trace::ErasedSerialize + Sync));
-    crate::trace::in_span(meta, traced, ctx, fut).await
+    traced.run(fut).await
 }

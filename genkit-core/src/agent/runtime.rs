@@ -17,7 +17,7 @@ use super::types::{
 use super::util::{new_id, now_iso};
 use crate::error::{Error, Result};
 use crate::genkit::Genkit;
-use crate::trace::{SpanMeta, in_span};
+use crate::trace::{ActionSpan, SpanMeta};
 use crate::types::{GenerateResponse, Message, Role};
 
 /// Marks the system preamble in a request so it is not persisted (Genkit's key).
@@ -355,15 +355,12 @@ impl Runtime {
             key: None,
             session_id: Some(&session_id),
         };
-        // The input is copied for the trace only when someone listens.
-        let input_for_trace =
-            tracing::enabled!(target: "genkit", tracing::Level::INFO).then(|| input.clone());
+        // The input is recorded (serialized only for a layer that reads it) before the
+        // turn takes it.
+        let traced = ActionSpan::open(meta, Some(&input), None);
         let session = self.session.clone();
         let fut = session.scope(self.turn(input, snapshot_id, persist, abort));
-        let traced = input_for_trace
-            .as_ref()
-            .map(|i| i as &(dyn crate::trace::ErasedSerialize + Sync));
-        in_span(meta, traced, None, fut).await
+        traced.run(fut).await
     }
 
     async fn turn(

@@ -13,7 +13,7 @@ use crate::genkit::Genkit;
 use crate::middleware::{MiddlewareRef, ModelNext, ToolCall, ToolNext};
 use crate::model::{ChunkOut, ChunkSender, ModelContext, ModelRef};
 use crate::tool::{ToolContext, ToolRef, ToolSpec};
-use crate::trace::{SpanMeta, in_span};
+use crate::trace::{ActionSpan, SpanMeta};
 use crate::types::{
     FinishReason, GenerateRequest, GenerateResponse, GenerateResponseChunk, Message, Part, Role,
 };
@@ -27,8 +27,6 @@ pub(crate) async fn generate(
     if opts.context.is_none() {
         opts.context = crate::trace::current_context();
     }
-    let input = tracing::enabled!(target: "genkit", tracing::Level::INFO)
-        .then(|| super::util::options_json(&opts));
     let name = opts.step_name.clone();
     let meta = SpanMeta {
         name: name.as_deref().unwrap_or("generate"),
@@ -38,10 +36,10 @@ pub(crate) async fn generate(
         session_id: None,
     };
     let context = opts.context.clone();
-    let input_ref = input
-        .as_ref()
-        .map(|i| i as &(dyn crate::trace::ErasedSerialize + Sync));
-    in_span(meta, input_ref, context, run(ai, opts, chunks)).await
+    // The options are turned into JSON only for a layer that reads the span's input.
+    let input = super::util::OptionsForTrace(&opts);
+    let traced = ActionSpan::open(meta, Some(&input), context);
+    traced.run(run(ai, opts, chunks)).await
 }
 
 /// What every turn shares.

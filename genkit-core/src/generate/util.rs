@@ -73,8 +73,17 @@ pub(crate) fn from_action_options(
     Ok(opts)
 }
 
-/// The options as `GenerateActionOptions` JSON, for the generate span's input.
-pub(crate) fn options_json(o: &GenerateOptions) -> Value {
+/// The options as `GenerateActionOptions` JSON, for the generate span's input: built
+/// only when a layer reads that input.
+pub(crate) struct OptionsForTrace<'a>(pub(crate) &'a GenerateOptions);
+
+impl serde::Serialize for OptionsForTrace<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        options_view(self.0).serialize(s)
+    }
+}
+
+fn options_view(o: &GenerateOptions) -> GenerateActionOptions {
     let mut messages = Vec::with_capacity(o.messages.len() + 2);
     if let Some(s) = &o.system {
         messages.push(crate::types::Message::new(
@@ -89,7 +98,7 @@ pub(crate) fn options_json(o: &GenerateOptions) -> Value {
             p.clone(),
         ));
     }
-    let view = GenerateActionOptions {
+    GenerateActionOptions {
         model: o.model.as_ref().map(|m| match m {
             ModelSpec::Name(n) => n.clone(),
             ModelSpec::Action(a) => a.name().to_string(),
@@ -119,8 +128,7 @@ pub(crate) fn options_json(o: &GenerateOptions) -> Value {
         max_turns: o.max_turns,
         step_name: o.step_name.clone(),
         ..Default::default()
-    };
-    serde_json::to_value(&view).unwrap_or_default()
+    }
 }
 
 /// The response as `/util/generate` returns it, shaped as Genkit's `toJSON()`:

@@ -4,14 +4,16 @@
 //! The caller's side is a `try_send`: when the queue is full the span is dropped and
 //! counted, so a slow, failing or absent server never blocks or fails a user's call.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot};
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 
 use super::config;
+use super::queue::{Progress, next_batch};
 use super::span_data::SpanRecord;
 
 /// Default number of spans the queue holds before it drops.
@@ -21,8 +23,8 @@ pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 4096;
 pub(crate) const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 /// Most spans sent in one batch.
 const MAX_BATCH: usize = 512;
-/// How long one POST may take.
-const POST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one POST, and a whole flush, may take.
+pub(crate) const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One finished (or, in realtime mode, just started) span, ready to send. It is
 /// converted to JSON on the background thread, off the caller's path.
@@ -34,22 +36,6 @@ pub(crate) struct SpanOut {
     pub(crate) end: Option<SystemTime>,
     /// Approximate size, counted against the queue's byte budget.
     pub(crate) bytes: usize,
-}
-
-enum Msg {
-    Span(SpanOut),
-    Flush(oneshot::Sender<()>),
-}
-
-/// Counters of an exporter.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    /// Bytes of the spans waiting in the queue.
-    queued_bytes: AtomicUsize,
-    queued: AtomicU64,
-    dropped: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
 }
 
 /// What an exporter has done so far (a snapshot).
@@ -97,8 +83,16 @@ pub(crate) struct Exporter {
     pub(crate) target: Target,
     capacity: usize,
     max_bytes: usize,
-    started: OnceLock<Option<mpsc::Sender<Msg>>>,
-    counters: Arc<Counters>,
+    started: OnceLock<Option<Started>>,
+    /// Bytes of the spans waiting in the queue.
+    queued_bytes: Arc<AtomicUsize>,
+    progress: Arc<Progress>,
+}
+
+/// The running background thread: its queue and its runtime.
+struct Started {
+    tx: mpsc::Sender<SpanOut>,
+    rt: Handle,
 }
 
 impl Exporter {
@@ -108,7 +102,8 @@ impl Exporter {
             capacity: capacity.max(1),
             max_bytes,
             started: OnceLock::new(),
-            counters: Arc::new(Counters::default()),
+            queued_bytes: Arc::new(AtomicUsize::new(0)),
+            progress: Arc::new(Progress::default()),
         }
     }
 
@@ -127,114 +122,89 @@ impl Exporter {
     }
 
     pub(crate) fn stats(&self) -> ExportStats {
-        let c = &self.counters;
+        let p = &self.progress;
         ExportStats {
-            queued: c.queued.load(Ordering::Relaxed),
-            dropped: c.dropped.load(Ordering::Relaxed),
-            exported: c.exported.load(Ordering::Relaxed),
-            failed: c.failed.load(Ordering::Relaxed),
+            queued: p.queued(),
+            dropped: p.dropped(),
+            exported: p.exported(),
+            failed: p.failed(),
         }
     }
 
     /// The queue's sender, starting the background thread on first use.
-    fn sender(&self) -> Option<&mpsc::Sender<Msg>> {
+    fn sender(&self) -> Option<&mpsc::Sender<SpanOut>> {
         self.started
             .get_or_init(|| {
                 let (tx, rx) = mpsc::channel(self.capacity);
-                let counters = self.counters.clone();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                let handle = rt.handle().clone();
+                let queued_bytes = self.queued_bytes.clone();
+                let progress = self.progress.clone();
                 let target = self.target.clone();
-                let spawned = std::thread::Builder::new()
+                std::thread::Builder::new()
                     .name("genkit-telemetry".into())
-                    .spawn(move || worker(rx, target, counters));
-                match spawned {
-                    Ok(_) => Some(tx),
-                    Err(_) => None,
-                }
+                    .spawn(move || rt.block_on(worker(rx, target, queued_bytes, progress)))
+                    .ok()?;
+                Some(Started { tx, rt: handle })
             })
             .as_ref()
+            .map(|s| &s.tx)
     }
 
     /// Queues a span; drops (and counts) it when the queue is full. Never blocks.
     pub(crate) fn send(&self, span: SpanOut) {
         let Some(tx) = self.sender() else {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            self.progress.dropped_one();
             return;
         };
         let bytes = span.bytes;
-        let c = &self.counters;
-        if c.queued_bytes.fetch_add(bytes, Ordering::AcqRel) + bytes > self.max_bytes {
-            c.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
-            c.dropped.fetch_add(1, Ordering::Relaxed);
+        let queued = &self.queued_bytes;
+        if queued.fetch_add(bytes, Ordering::AcqRel) + bytes > self.max_bytes {
+            queued.fetch_sub(bytes, Ordering::AcqRel);
+            self.progress.dropped_one();
             return;
         }
-        match tx.try_send(Msg::Span(span)) {
-            Ok(()) => {
-                c.queued.fetch_add(1, Ordering::Relaxed);
-            }
+        match tx.try_send(span) {
+            Ok(()) => self.progress.queued_one(),
             Err(_) => {
-                c.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
-                c.dropped.fetch_add(1, Ordering::Relaxed);
+                queued.fetch_sub(bytes, Ordering::AcqRel);
+                self.progress.dropped_one();
             }
         }
     }
 
-    /// Waits until every span queued before this call has been sent (or failed).
+    /// Waits until every span queued before this call has been sent (or failed), for
+    /// at most [`POST_TIMEOUT`] in all.
     pub(crate) async fn flush(&self) {
-        let Some(tx) = self.started.get().and_then(Option::as_ref).cloned() else {
-            return;
-        };
-        let (done, wait) = oneshot::channel();
-        if tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
+        if let Some(started) = self.started.get().and_then(Option::as_ref) {
+            self.progress.flush(&started.rt, POST_TIMEOUT).await;
         }
     }
 }
 
 /// The background thread: a small runtime that drains the queue in batches.
-fn worker(mut rx: mpsc::Receiver<Msg>, target: Target, counters: Arc<Counters>) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+async fn worker(
+    mut rx: mpsc::Receiver<SpanOut>,
+    target: Target,
+    queued_bytes: Arc<AtomicUsize>,
+    progress: Arc<Progress>,
+) {
+    let Ok(client) = reqwest::Client::builder()
+        .timeout(POST_TIMEOUT)
+        .no_proxy()
         .build()
     else {
         return;
     };
-    rt.block_on(async move {
-        let client = match reqwest::Client::builder()
-            .timeout(POST_TIMEOUT)
-            .no_proxy()
-            .build()
-        {
-            Ok(c) => c,
-            Err(_) => return,
-        };
-        let mut batch: Vec<SpanOut> = Vec::new();
-        let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
-        while let Some(first) = rx.recv().await {
-            let mut next = Some(first);
-            while let Some(msg) = next.take() {
-                match msg {
-                    Msg::Span(s) => {
-                        counters.queued_bytes.fetch_sub(s.bytes, Ordering::AcqRel);
-                        batch.push(s);
-                    }
-                    Msg::Flush(f) => {
-                        flushes.push(f);
-                        break;
-                    }
-                }
-                if batch.len() >= MAX_BATCH {
-                    break;
-                }
-                next = rx.try_recv().ok();
-            }
-            if !batch.is_empty() {
-                post_batch(&client, &target, std::mem::take(&mut batch), &counters).await;
-            }
-            for f in flushes.drain(..) {
-                let _ = f.send(());
-            }
+    while let Some(batch) = next_batch(&mut rx, MAX_BATCH).await {
+        for s in &batch {
+            queued_bytes.fetch_sub(s.bytes, Ordering::AcqRel);
         }
-    });
+        post_batch(&client, &target, batch, &progress).await;
+    }
 }
 
 /// Groups a batch by trace id (in arrival order) and POSTs one `TraceData` per trace.
@@ -242,7 +212,7 @@ async fn post_batch(
     client: &reqwest::Client,
     target: &Target,
     batch: Vec<SpanOut>,
-    counters: &Counters,
+    progress: &Progress,
 ) {
     let mut traces: Vec<(String, Vec<SpanOut>)> = Vec::new();
     for span in batch {
@@ -260,7 +230,7 @@ async fn post_batch(
     }
     let Some(url) = target.url() else {
         let n: usize = traces.iter().map(|(_, s)| s.len()).sum();
-        counters.failed.fetch_add(n as u64, Ordering::Relaxed);
+        progress.finished(n as u64, false);
         return;
     };
     let endpoint = format!("{url}/api/traces");
@@ -277,12 +247,7 @@ async fn post_batch(
             Ok(resp) => resp.status().is_success(),
             Err(_) => false,
         };
-        let counter = if ok {
-            &counters.exported
-        } else {
-            &counters.failed
-        };
-        counter.fetch_add(n, Ordering::Relaxed);
+        progress.finished(n, ok);
     }
 }
 

@@ -73,13 +73,21 @@ impl GenkitLayer {
     }
 
     /// Waits until every span finished before this call has been sent to the telemetry
-    /// server (or failed), and, with OTLP, flushed to the OTLP exporter.
+    /// server and, with OTLP, to the OTLP backend (or failed). Both are flushed
+    /// together, each for at most its export timeout in all (see [`super::flush`]).
     pub async fn flush(&self) {
-        self.inner.exporter.flush().await;
+        let server = self.inner.exporter.flush();
         #[cfg(feature = "otlp")]
-        if let Some(otlp) = &self.inner.otlp {
-            otlp.flush().await;
+        {
+            let otlp = async {
+                if let Some(o) = &self.inner.otlp {
+                    o.flush().await;
+                }
+            };
+            futures::join!(server, otlp);
         }
+        #[cfg(not(feature = "otlp"))]
+        server.await;
     }
 
     /// This layer as the whole subscriber's filter, for a subscriber with no other

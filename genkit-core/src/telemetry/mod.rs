@@ -30,6 +30,7 @@ mod ids;
 mod layer;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+mod queue;
 mod span_data;
 
 pub use config::{server_url, set_server_url};
@@ -66,14 +67,25 @@ pub fn init() -> bool {
 
 /// Waits until the spans finished so far have been sent by the exporters behind
 /// [`layer()`] (the telemetry server's and, with `otlp`, the `OTEL_*`-configured one),
-/// or failed. Call it before a short-lived process exits; a hanging server makes it
-/// wait up to the export timeout (10 s), so bound it with a timeout where that matters.
+/// or failed. Call it before a short-lived process exits. The exporters are flushed
+/// together, each for at most its export timeout in all, however many spans are
+/// waiting: a server that never answers holds `flush` for 10 s (the telemetry server's
+/// timeout; OTLP: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`,
+/// 10 s by default), whichever is longer.
 pub async fn flush() {
-    export::Exporter::global().flush().await;
+    let server = export::Exporter::global();
     #[cfg(feature = "otlp")]
-    if let Some(otlp) = otlp::OtlpSink::global() {
-        otlp.flush().await;
+    {
+        let otlp = otlp::OtlpSink::global();
+        let otlp = async {
+            if let Some(o) = &otlp {
+                o.flush().await;
+            }
+        };
+        futures::join!(server.flush(), otlp);
     }
+    #[cfg(not(feature = "otlp"))]
+    server.flush().await;
 }
 
 /// What the global exporter (the one behind [`layer()`]) has done so far: spans queued,

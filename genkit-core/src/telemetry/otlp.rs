@@ -10,12 +10,19 @@
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `/v1/traces` is appended for HTTP |
 //! | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | full traces URL (wins) |
 //! | `OTEL_EXPORTER_OTLP_PROTOCOL` / `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` | `http/protobuf` (default), `http/json` or `grpc` |
-//! | `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT` | as the OTLP spec says |
+//! | `OTEL_EXPORTER_OTLP_HEADERS` | as the OTLP spec says |
+//! | `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT` | milliseconds one export, and a whole [`flush`](super::flush), may take (default 10 000) |
 //! | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | the resource |
 //! | `OTEL_TRACES_EXPORTER=none` | turns OTLP export off |
 //!
 //! Spans are queued (bounded; dropped and counted when full) and exported in batches
 //! by one background thread, so a slow or absent backend never blocks a call.
+//!
+//! Each span carries Genkit's `genkit:*` attributes and, on model and tool spans, the
+//! OpenTelemetry GenAI ones (`gen_ai.operation.name`, `gen_ai.provider.name`,
+//! `gen_ai.request.model`, request parameters, `gen_ai.response.finish_reasons`,
+//! `gen_ai.usage.input_tokens` / `output_tokens`, `gen_ai.tool.name`, …; string arrays
+//! as OTLP arrays); the README's "Traces in production" lists them all.
 //!
 //! ```
 //! use genkit_core::telemetry::{GenkitLayer, otlp::{OtlpConfig, OtlpProtocol}};
@@ -34,19 +41,27 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
     SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
 };
-use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter, SpanLinks};
-use tokio::sync::{mpsc, oneshot};
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 
+use super::queue::{Progress, next_batch};
 use super::span_data::{FieldValue, SpanRecord};
+use crate::trace::gen_ai::ARRAY_FIELDS;
+
+/// How long one export, and a whole flush, may take when neither the configuration nor
+/// the environment says (the OTLP specification's default).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most spans sent in one export.
+const MAX_BATCH: usize = 512;
 
 /// The OTLP transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +100,9 @@ pub struct OtlpConfig {
     pub service_name: Option<String>,
     /// How many spans may wait for export before new ones are dropped.
     pub queue_capacity: usize,
-    /// How long one export may take.
+    /// How long one export, and a whole flush, may take; `None`:
+    /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`
+    /// (milliseconds), else 10 s.
     pub timeout: Option<Duration>,
 }
 
@@ -118,7 +135,9 @@ impl OtlpConfig {
             .or_else(|| set("OTEL_EXPORTER_OTLP_PROTOCOL"))
             .and_then(|p| OtlpProtocol::parse(&p))
             .unwrap_or(OtlpProtocol::HttpProtobuf);
-        Some(OtlpConfig::new(protocol))
+        let mut config = OtlpConfig::new(protocol);
+        config.timeout = timeout_from_vars(var);
+        Some(config)
     }
 
     /// Sets the endpoint (a base URL: `/v1/traces` is appended for HTTP).
@@ -139,7 +158,7 @@ impl OtlpConfig {
         self
     }
 
-    /// Sets the timeout of one export.
+    /// Sets how long one export, and a whole flush, may take.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -150,12 +169,9 @@ impl OtlpConfig {
         let builder = opentelemetry_otlp::SpanExporter::builder();
         let built = match self.protocol {
             OtlpProtocol::Grpc => {
-                let mut b = builder.with_tonic();
+                let mut b = builder.with_tonic().with_timeout(self.export_timeout());
                 if let Some(e) = &self.endpoint {
                     b = b.with_endpoint(e.clone());
-                }
-                if let Some(t) = self.timeout {
-                    b = b.with_timeout(t);
                 }
                 b.build()
             }
@@ -165,20 +181,26 @@ impl OtlpConfig {
                 } else {
                     Protocol::HttpBinary
                 };
+                let timeout = self.export_timeout();
                 let mut b = builder
                     .with_http()
                     .with_protocol(protocol)
-                    .with_http_client(ReqwestClient::new(self.timeout));
+                    .with_http_client(ReqwestClient::new(timeout))
+                    .with_timeout(timeout);
                 if let Some(e) = &self.endpoint {
                     b = b.with_endpoint(format!("{}/v1/traces", e.trim_end_matches('/')));
-                }
-                if let Some(t) = self.timeout {
-                    b = b.with_timeout(t);
                 }
                 b.build()
             }
         };
         built.map_err(|e| e.to_string())
+    }
+
+    /// The timeout in force: the configured one, else the environment's, else 10 s.
+    fn export_timeout(&self) -> Duration {
+        self.timeout
+            .or_else(|| timeout_from_vars(|name| std::env::var(name).ok()))
+            .unwrap_or(DEFAULT_TIMEOUT)
     }
 
     fn resource(&self) -> Resource {
@@ -190,18 +212,21 @@ impl OtlpConfig {
     }
 }
 
-enum Msg {
-    /// A finished span, converted on the background thread.
-    Span(Box<(SpanRecord, &'static str, SystemTime)>),
-    Flush(oneshot::Sender<()>),
+/// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`: a positive
+/// number of milliseconds (other values are ignored, as the specification asks).
+fn timeout_from_vars(var: impl Fn(&str) -> Option<String>) -> Option<Duration> {
+    [
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ]
+    .into_iter()
+    .filter_map(|name| var(name)?.trim().parse::<u64>().ok())
+    .find(|ms| *ms > 0)
+    .map(Duration::from_millis)
 }
 
-#[derive(Default)]
-struct Counters {
-    dropped: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
-}
+/// A finished span, converted on the background thread.
+type Queued = Box<(SpanRecord, &'static str, SystemTime)>;
 
 /// What the OTLP exporter has done so far (a snapshot).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -217,21 +242,37 @@ pub struct OtlpStats {
 
 /// The queue to the OTLP background exporter.
 pub(crate) struct OtlpSink {
-    tx: mpsc::Sender<Msg>,
-    counters: Arc<Counters>,
+    tx: mpsc::Sender<Queued>,
+    progress: Arc<Progress>,
+    /// The background thread's runtime (flushes wait on it).
+    rt: Handle,
+    /// How long one export, and a whole flush, may take.
+    timeout: Duration,
 }
 
 impl OtlpSink {
     /// Starts the background thread; `None` if it cannot start.
-    pub(crate) fn new(config: OtlpConfig) -> Option<Self> {
+    pub(crate) fn new(mut config: OtlpConfig) -> Option<Self> {
+        let timeout = config.export_timeout();
+        config.timeout = Some(timeout);
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-        let counters = Arc::new(Counters::default());
-        let c = counters.clone();
+        let progress = Arc::new(Progress::default());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let handle = rt.handle().clone();
+        let p = progress.clone();
         std::thread::Builder::new()
             .name("genkit-otlp".into())
-            .spawn(move || worker(config, rx, c))
+            .spawn(move || rt.block_on(worker(config, rx, p)))
             .ok()?;
-        Some(OtlpSink { tx, counters })
+        Some(OtlpSink {
+            tx,
+            progress,
+            rt: handle,
+            timeout,
+        })
     }
 
     /// The process-wide sink configured by the `OTEL_*` variables (started once).
@@ -244,89 +285,48 @@ impl OtlpSink {
 
     pub(crate) fn stats(&self) -> OtlpStats {
         OtlpStats {
-            dropped: self.counters.dropped.load(Ordering::Relaxed),
-            exported: self.counters.exported.load(Ordering::Relaxed),
-            failed: self.counters.failed.load(Ordering::Relaxed),
+            dropped: self.progress.dropped(),
+            exported: self.progress.exported(),
+            failed: self.progress.failed(),
         }
     }
 
     /// Queues a finished span; drops (and counts) it when the queue is full.
     pub(crate) fn export(&self, record: SpanRecord, fallback_name: &'static str, end: SystemTime) {
-        if self
-            .tx
-            .try_send(Msg::Span(Box::new((record, fallback_name, end))))
-            .is_err()
-        {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(Box::new((record, fallback_name, end))) {
+            Ok(()) => self.progress.queued_one(),
+            Err(_) => self.progress.dropped_one(),
         }
     }
 
-    /// Waits until the spans queued so far have been exported (or failed).
+    /// Waits until the spans queued so far have been exported (or failed), for at most
+    /// the export timeout in all.
     pub(crate) async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
+        self.progress.flush(&self.rt, self.timeout).await;
     }
 }
 
-fn worker(config: OtlpConfig, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    rt.block_on(async move {
-        // Built inside the runtime: the gRPC channel needs one.
-        let mut exporter = config.build().ok();
-        if let Some(e) = &mut exporter {
-            e.set_resource(&config.resource());
-        }
-        let mut batch = Vec::new();
-        let mut flushes = Vec::new();
-        while let Some(first) = rx.recv().await {
-            let mut next = Some(first);
-            while let Some(msg) = next.take() {
-                match msg {
-                    Msg::Span(s) => {
-                        let (record, name, end) = *s;
-                        batch.push(to_otel(&record, name, end));
-                    }
-                    Msg::Flush(f) => {
-                        flushes.push(f);
-                        break;
-                    }
-                }
-                if batch.len() >= 512 {
-                    break;
-                }
-                next = rx.try_recv().ok();
-            }
-            if !batch.is_empty() {
-                let n = batch.len() as u64;
-                let ok = match &exporter {
-                    Some(e) => e.export(std::mem::take(&mut batch)).await.is_ok(),
-                    None => {
-                        batch.clear();
-                        false
-                    }
-                };
-                let counter = if ok {
-                    &counters.exported
-                } else {
-                    &counters.failed
-                };
-                counter.fetch_add(n, Ordering::Relaxed);
-            }
-            for f in flushes.drain(..) {
-                let _ = f.send(());
-            }
-        }
-        if let Some(e) = exporter {
-            let _ = e.shutdown();
-        }
-    });
+async fn worker(config: OtlpConfig, mut rx: mpsc::Receiver<Queued>, progress: Arc<Progress>) {
+    // Built inside the runtime: the gRPC channel needs one.
+    let mut exporter = config.build().ok();
+    if let Some(e) = &mut exporter {
+        e.set_resource(&config.resource());
+    }
+    while let Some(queued) = next_batch(&mut rx, MAX_BATCH).await {
+        let n = queued.len() as u64;
+        let batch = queued
+            .into_iter()
+            .map(|s| to_otel(&s.0, s.1, s.2))
+            .collect();
+        let ok = match &exporter {
+            Some(e) => e.export(batch).await.is_ok(),
+            None => false,
+        };
+        progress.finished(n, ok);
+    }
+    if let Some(e) = exporter {
+        let _ = e.shutdown();
+    }
 }
 
 /// An OpenTelemetry span from a recorded genkit span: same ids, name, times, the
@@ -345,6 +345,7 @@ fn to_otel(record: &SpanRecord, fallback_name: &str, end: SystemTime) -> SpanDat
         .filter(|(name, _)| !matches!(*name, "otel.name" | "exception.message"))
         .map(|(name, value)| {
             let v = match value {
+                FieldValue::Str(s) if ARRAY_FIELDS.contains(name) => string_array(s),
                 FieldValue::Str(s) => Value::from(s.clone()),
                 FieldValue::Bool(b) => Value::from(*b),
                 FieldValue::I64(i) => Value::from(*i),
@@ -397,19 +398,25 @@ fn to_otel(record: &SpanRecord, fallback_name: &str, end: SystemTime) -> SpanDat
     }
 }
 
+/// A string-array attribute from its JSON text (`["stop"]`); text that is not such an
+/// array stays a string.
+fn string_array(json: &str) -> Value {
+    match serde_json::from_str::<Vec<String>>(json) {
+        Ok(items) => Value::Array(Array::String(
+            items.into_iter().map(StringValue::from).collect(),
+        )),
+        Err(_) => Value::from(json.to_string()),
+    }
+}
+
 /// The OTLP HTTP client: the same reqwest (rustls) client the rest of genkit-rs uses.
 #[derive(Debug)]
 struct ReqwestClient(reqwest::Client);
 
 impl ReqwestClient {
-    fn new(timeout: Option<Duration>) -> Self {
-        let mut b = reqwest::Client::builder();
-        if let Some(t) = timeout {
-            b = b.timeout(t);
-        } else {
-            b = b.timeout(Duration::from_secs(10));
-        }
-        ReqwestClient(b.build().unwrap_or_default())
+    fn new(timeout: Duration) -> Self {
+        let client = reqwest::Client::builder().timeout(timeout).build();
+        ReqwestClient(client.unwrap_or_default())
     }
 }
 

@@ -16,8 +16,10 @@ pub struct SearchInput {
     pub query: String,
 }
 
-/// The seed's app: `research_flow` asks a scripted model, which calls `web_search`, then
-/// answers with the tool's output. Usage is reported on every model response.
+/// The seed's app: `research_flow` asks a scripted model (with a config: temperature,
+/// max tokens, top-p, a stop sequence), which calls `web_search`, then answers with the
+/// tool's output. Usage, a model version and a response id come with every model
+/// response.
 pub async fn app() -> Genkit {
     let ai = Genkit::builder().build().await.unwrap();
     ai.define_model("scripted", ModelInfo::default(), |req, _| async move {
@@ -47,6 +49,7 @@ pub async fn app() -> Genkit {
             ))
         };
         response.usage = Some(usage);
+        response.custom = Some(json!({ "modelVersion": "scripted-001", "responseId": "r-1" }));
         Ok(response)
     })
     .unwrap();
@@ -67,6 +70,12 @@ pub async fn app() -> Genkit {
             .model("scripted")
             .prompt(format!("Research: {}", input.query))
             .tools(["web_search"])
+            .config(json!({
+                "temperature": 0.25,
+                "maxOutputTokens": 64,
+                "topP": 0.9,
+                "stopSequences": ["END"],
+            }))
             .await?;
         Ok::<_, Error>(response.text())
     })
