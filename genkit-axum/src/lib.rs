@@ -68,6 +68,7 @@ mod flow;
 mod listen;
 mod options;
 mod run;
+mod serve;
 mod shutdown;
 
 pub use agent::{agent, agent_with};
@@ -77,11 +78,15 @@ pub use context::{
 };
 pub use error::{error_response, http_status, public_error_json};
 pub use flow::{FlowHandler, FromState, IntoFlow, flow, flow_with, flows, flows_with};
-pub use listen::{NoDelayListener, bind};
+pub use listen::{
+    Connection, DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_TIMEOUT, LimitedListener, NoDelayListener,
+    bind,
+};
 pub use options::{
     DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, DEFAULT_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
     ServeOptions,
 };
+pub use serve::{DEFAULT_HEADER_READ_TIMEOUT, Serve, serve};
 pub use shutdown::Shutdown;
 
 /// The axum this crate is built on, so `genkit::axum::axum::Router` works without a

@@ -42,6 +42,9 @@ pub(crate) struct Scope {
     failure_marked: Option<Arc<AtomicBool>>,
     /// Request context (auth), inherited by nested actions.
     pub(crate) context: Option<Arc<Value>>,
+    /// `context` as recorded (`genkit:metadata:context`): redacted once, shared by the
+    /// spans under it (absent when tracing is off).
+    recorded_context: Option<Arc<str>>,
 }
 
 tokio::task_local! {
@@ -92,6 +95,7 @@ where
             path: None,
             failure_marked: None,
             context,
+            recorded_context: None,
         };
         return SCOPE.scope(scope, fut).await;
     }
@@ -123,8 +127,17 @@ where
     if let Some(i) = input {
         span.record("genkit:input", tracing::field::display(Json(i)));
     }
-    if let Some(c) = &context {
-        span.record("genkit:metadata:context", tracing::field::display(c));
+    // The caller's credentials are never recorded (see `crate::secrets`).
+    let recorded_context = context.as_ref().map(|c| match &parent {
+        Some(Scope {
+            context: Some(pc),
+            recorded_context: Some(text),
+            ..
+        }) if Arc::ptr_eq(pc, c) => Arc::clone(text),
+        _ => Arc::from(crate::secrets::redacted_context_json(c)),
+    });
+    if let Some(c) = &recorded_context {
+        span.record("genkit:metadata:context", &**c);
     }
     let failure_marked = parent
         .and_then(|p| p.failure_marked)
@@ -133,6 +146,7 @@ where
         path: Some(Arc::from(path)),
         failure_marked: Some(failure_marked.clone()),
         context,
+        recorded_context,
     };
     let result = SCOPE.scope(scope, fut.instrument(span.clone())).await;
     match &result {

@@ -36,6 +36,7 @@
 //! [`Genkit`]: crate::Genkit
 //! [`Genkit::builder`]: crate::Genkit::builder
 
+mod guard;
 mod run;
 mod runtime_file;
 mod server;
@@ -49,6 +50,7 @@ use tokio::sync::watch;
 use crate::error::Result;
 use crate::genkit::Genkit;
 
+pub use guard::is_json as is_json_content_type;
 pub use runtime_file::{ROOT_MARKERS, project_root};
 
 /// The reflection API spec version this runtime speaks (the CLI exits on a higher one).
