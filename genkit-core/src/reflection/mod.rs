@@ -19,6 +19,11 @@
 //! runtime's own tasks, hold handles of their own that do not count. This needs
 //! tokio's multi-thread runtime (the `#[tokio::main]` default).
 //!
+//! The v1 server answers the CLI only: requests naming a host other than localhost,
+//! browser requests from pages not on this machine, and POST bodies that are not JSON
+//! are refused before anything runs (see the `guard` module's rules in the README's
+//! "Reliability and security").
+//!
 //! [`ReflectionServer`] starts a v1 server explicitly (tests, custom set-ups):
 //!
 //! ```
