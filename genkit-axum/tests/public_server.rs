@@ -76,7 +76,11 @@ async fn non_json_bodies_are_refused_before_the_flow_runs() {
         let err: Value = res.json().await.unwrap();
         assert_eq!(err["status"], "INVALID_ARGUMENT", "{err}");
     }
-    assert_eq!(a.gemini.requests().len(), 0, "a refused request called the model");
+    assert_eq!(
+        a.gemini.requests().len(),
+        0,
+        "a refused request called the model"
+    );
 
     let res = client
         .post(format!("{url}/research"))
@@ -95,11 +99,12 @@ async fn any_content_type_when_the_user_opts_in() {
     let whoami = a.ai.registry().flow("whoami").unwrap();
     let url = serve_with(
         listener().await,
-        Router::new().route(
-            "/whoami",
-            post(flow(whoami).with_options(ServeOptions::new().accept_any_content_type())),
-        )
-        .with_state(a.ai.clone()),
+        Router::new()
+            .route(
+                "/whoami",
+                post(flow(whoami).with_options(ServeOptions::new().accept_any_content_type())),
+            )
+            .with_state(a.ai.clone()),
         Duration::from_secs(5),
     )
     .await;
@@ -146,8 +151,14 @@ async fn half_sent_headers_and_idle_connections_are_cut_off() {
     .unwrap();
 
     let bound = Duration::from_secs(10);
-    assert!(closed_within(&mut slow, bound).await.is_some(), "slowloris kept");
-    assert!(closed_within(&mut silent, bound).await.is_some(), "silent kept");
+    assert!(
+        closed_within(&mut slow, bound).await.is_some(),
+        "slowloris kept"
+    );
+    assert!(
+        closed_within(&mut silent, bound).await.is_some(),
+        "silent kept"
+    );
     let answered = closed_within(&mut kept, bound).await.expect("idle kept");
     let answered = String::from_utf8_lossy(&answered);
     assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
@@ -166,7 +177,9 @@ async fn connections_over_the_cap_wait_and_slow_ones_do_not_starve_real_requests
     let mut slow = Vec::new();
     for _ in 0..4 {
         let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"POST /whoami HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        s.write_all(b"POST /whoami HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
         slow.push(s);
     }
     // Let the server accept the four.
@@ -185,7 +198,9 @@ async fn connections_over_the_cap_wait_and_slow_ones_do_not_starve_real_requests
         "a fifth connection was served past the cap: {refused:?}"
     );
     slow.clear();
-    let res = call().await.expect("served once the slow connections are gone");
+    let res = call()
+        .await
+        .expect("served once the slow connections are gone");
     assert_eq!(res.status(), 200);
 
     // With the header-read timeout, 12 slow clients on a cap of 4 only delay a real
@@ -200,7 +215,9 @@ async fn connections_over_the_cap_wait_and_slow_ones_do_not_starve_real_requests
     let addr = url.trim_start_matches("http://");
     for _ in 0..12 {
         let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"POST /whoami HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        s.write_all(b"POST /whoami HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
         slow.push(s);
     }
     let res = client
@@ -218,18 +235,21 @@ async fn a_client_that_stops_reading_a_stream_is_dropped_with_its_run() {
     let a = app().await;
     let (tx, mut dropped) = tokio::sync::mpsc::unbounded_channel();
     let ai: Genkit = a.ai.clone();
-    ai.define_flow("firehose", move |_ai: Genkit, _in: Value, cx: FlowContext| {
-        let guard = common::DropSignal(tx.clone());
-        async move {
-            let _guard = guard;
-            let chunk = "x".repeat(64 * 1024);
-            loop {
-                cx.send_chunk(chunk.clone()).await?;
+    ai.define_flow(
+        "firehose",
+        move |_ai: Genkit, _in: Value, cx: FlowContext| {
+            let guard = common::DropSignal(tx.clone());
+            async move {
+                let _guard = guard;
+                let chunk = "x".repeat(64 * 1024);
+                loop {
+                    cx.send_chunk(chunk.clone()).await?;
+                }
+                #[allow(unreachable_code)]
+                Ok::<_, Error>(())
             }
-            #[allow(unreachable_code)]
-            Ok::<_, Error>(())
-        }
-    })
+        },
+    )
     .unwrap();
     let url = serve_with(
         listener()
@@ -254,6 +274,10 @@ async fn a_client_that_stops_reading_a_stream_is_dropped_with_its_run() {
     .unwrap();
     // The client never reads: the socket buffers fill, the server's write stalls.
     let got = tokio::time::timeout(Duration::from_secs(30), dropped.recv()).await;
-    assert_eq!(got, Ok(Some("dropped")), "the run went on for a client that reads nothing");
+    assert_eq!(
+        got,
+        Ok(Some("dropped")),
+        "the run went on for a client that reads nothing"
+    );
     drop(s);
 }

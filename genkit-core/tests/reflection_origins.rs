@@ -34,7 +34,13 @@ async fn runtime() -> (ReflectionServer, Arc<AtomicUsize>) {
 }
 
 /// One raw HTTP/1.1 exchange with exactly these headers; returns (status, body).
-async fn raw(url: &str, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, String) {
+async fn raw(
+    url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, String) {
     let addr = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
@@ -51,7 +57,10 @@ async fn raw(url: &str, method: &str, path: &str, headers: &[(&str, String)], bo
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line: {text:?}"));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -101,7 +110,11 @@ async fn simple_cross_origin_posts_do_not_run_actions() {
     }
     let (status, _) = raw(&url, "POST", "/api/runAction", &[host(&url)], RUN).await;
     assert_eq!(status, 415, "no Content-Type");
-    assert_eq!(runs.load(Ordering::SeqCst), 0, "a refused request ran the flow");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        0,
+        "a refused request ran the flow"
+    );
 
     // A foreign Origin with a JSON body (the preflight would fail; a non-browser
     // client forging it is refused all the same).
@@ -139,7 +152,11 @@ async fn a_foreign_host_header_is_refused() {
     let port = url.rsplit(':').next().unwrap().to_string();
     // DNS rebinding: the page's own name now resolves to 127.0.0.1, so the browser
     // calls it same-origin, with the attacker's name in Host.
-    for name in ["rebind.evil.example", "127.0.0.1.nip.io", "localhost.evil.example"] {
+    for name in [
+        "rebind.evil.example",
+        "127.0.0.1.nip.io",
+        "localhost.evil.example",
+    ] {
         for (method, path, body) in [("GET", "/api/actions", ""), ("POST", "/api/runAction", RUN)] {
             let (status, _) = raw(
                 &url,
@@ -203,7 +220,11 @@ async fn cross_site_quitquitquit_does_not_stop_the_runtime() {
     .await;
     assert_eq!(status, 403);
     let (status, body) = raw(&url, "GET", "/api/__health", &[host(&url)], "").await;
-    assert_eq!((status, body.as_str()), (200, "OK"), "the runtime is still up");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "OK"),
+        "the runtime is still up"
+    );
 
     // The CLI's (and the tests') quit still works.
     let (status, _) = raw(&url, "GET", "/api/__quitquitquit", &[host(&url)], "").await;

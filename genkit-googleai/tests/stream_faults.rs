@@ -32,7 +32,8 @@ async fn run(ai: &genkit_core::Genkit) -> (Vec<String>, genkit_core::Error) {
 async fn invalid_utf8_after_a_valid_event_keeps_the_event() {
     let srv = server().await;
     let ai = genkit(&srv).await;
-    let bad: &[u8] = b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"\xff\xfe\"}]}}]}\r\n\r\n";
+    let bad: &[u8] =
+        b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"\xff\xfe\"}]}}]}\r\n\r\n";
 
     // The valid event and the bad bytes in one read, then in two.
     let mut together = GOOD.as_bytes().to_vec();

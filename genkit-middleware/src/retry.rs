@@ -340,8 +340,8 @@ mod tests {
         // The backoff is capped, the hint is not: a 60 s hint with a 10 s cap waits
         // 60 s only when max_delay allows it.
         let r = Retry::new().no_jitter().max_delay(Duration::from_secs(10));
-        let at_cap = Error::new(Status::ResourceExhausted, "q")
-            .with_details(json!({"retryAfterMs": 10000}));
+        let at_cap =
+            Error::new(Status::ResourceExhausted, "q").with_details(json!({"retryAfterMs": 10000}));
         assert_eq!(
             r.delay(5, Duration::from_secs(40), &at_cap),
             Some(Duration::from_secs(10))

@@ -25,7 +25,10 @@ async fn a_hint_longer_than_max_delay_returns_the_error_with_retry_after() {
         .unwrap_err();
     assert_eq!(e.status(), Status::ResourceExhausted, "{e}");
     assert_eq!(e.details().unwrap()["retryAfterMs"], json!(120_000));
-    assert!(delays.get().is_empty(), "retried before the server allowed it");
+    assert!(
+        delays.get().is_empty(),
+        "retried before the server allowed it"
+    );
     assert_eq!(srv.requests().len(), 1);
 }
 
@@ -42,12 +45,7 @@ async fn a_retry_never_comes_before_the_hint() {
     let r = ai
         .generate()
         .prompt("hi")
-        .use_(
-            delays
-                .retry()
-                .no_jitter()
-                .max_delay(Duration::from_secs(3)),
-        )
+        .use_(delays.retry().no_jitter().max_delay(Duration::from_secs(3)))
         .await
         .unwrap();
     assert!(!r.text().is_empty());

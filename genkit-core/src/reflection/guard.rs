@@ -72,8 +72,7 @@ pub(crate) fn refusal(method: &Method, headers: &HeaderMap) -> Option<(StatusCod
     if method == Method::POST && !is_json(headers) {
         return Some((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "the reflection API takes JSON bodies only (Content-Type: application/json)"
-                .to_owned(),
+            "the reflection API takes JSON bodies only (Content-Type: application/json)".to_owned(),
         ));
     }
     None
@@ -83,7 +82,10 @@ pub(crate) fn refusal(method: &Method, headers: &HeaderMap) -> Option<(StatusCod
 /// `application/<x>+json`, with or without parameters (genkit-axum's flow server
 /// applies the same rule).
 pub fn is_json(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let essence = ct.split(';').next().unwrap_or_default().trim();
@@ -156,8 +158,14 @@ mod tests {
         let status = |m: Method, h: &[(&'static str, &'static str)]| {
             refusal(&m, &headers(h)).map(|(s, _)| s.as_u16())
         };
-        assert_eq!(status(Method::GET, &[("host", "evil.example:3100")]), Some(403));
-        assert_eq!(status(Method::GET, &[("host", "127.0.0.1.evil:3100")]), Some(403));
+        assert_eq!(
+            status(Method::GET, &[("host", "evil.example:3100")]),
+            Some(403)
+        );
+        assert_eq!(
+            status(Method::GET, &[("host", "127.0.0.1.evil:3100")]),
+            Some(403)
+        );
         assert_eq!(status(Method::GET, &[("host", "localhost:x")]), Some(403));
         assert_eq!(
             status(Method::GET, &[("origin", "https://evil.example")]),
