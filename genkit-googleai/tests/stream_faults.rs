@@ -3,30 +3,11 @@
 
 mod common;
 
-use common::{genkit, server};
-use futures::StreamExt;
+use common::{genkit, server, stream_until_error as run};
 use genkit_core::Status;
 use genkit_googleai::server::Reply;
 
 const GOOD: &str = "data: {\"candidates\": [{\"content\": {\"role\": \"model\", \"parts\": [{\"text\": \"kept\"}]}, \"index\": 0}]}\r\n\r\n";
-
-/// Streams one call; returns the chunk texts and the error that ended it.
-async fn run(ai: &genkit_core::Genkit) -> (Vec<String>, genkit_core::Error) {
-    let mut stream = ai.generate().prompt("hi").stream();
-    let mut texts = Vec::new();
-    let mut error = None;
-    while let Some(c) = stream.next().await {
-        match c {
-            Ok(c) => texts.push(c.text()),
-            Err(e) => error = Some(e),
-        }
-    }
-    let e = match error {
-        Some(e) => e,
-        None => stream.response().await.expect_err("the stream must fail"),
-    };
-    (texts, e)
-}
 
 #[tokio::test]
 async fn invalid_utf8_after_a_valid_event_keeps_the_event() {
