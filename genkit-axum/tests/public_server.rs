@@ -32,6 +32,20 @@ async fn serve_with(
     format!("http://{addr}")
 }
 
+/// Every flow of `ai` at `/<name>`, served with [`serve_with`].
+async fn serve_flows(
+    ai: &Genkit,
+    listener: LimitedListener,
+    header_read_timeout: Duration,
+) -> String {
+    serve_with(
+        listener,
+        flows_with::<()>(ai, ServeOptions::new()),
+        header_read_timeout,
+    )
+    .await
+}
+
 async fn listener() -> LimitedListener {
     genkit_axum::bind("127.0.0.1:0").await.unwrap()
 }
@@ -49,12 +63,7 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> Option<Vec<u
 #[tokio::test]
 async fn non_json_bodies_are_refused_before_the_flow_runs() {
     let a = app().await;
-    let url = serve_with(
-        listener().await,
-        flows_with::<()>(&a.ai, ServeOptions::new()),
-        Duration::from_secs(5),
-    )
-    .await;
+    let url = serve_flows(&a.ai, listener().await, Duration::from_secs(5)).await;
     let client = reqwest::Client::new();
     let body = r#"{"data":{"query":"rust"}}"#;
     // What a page's <form> or no-cors fetch sends to any site.
@@ -122,12 +131,7 @@ async fn any_content_type_when_the_user_opts_in() {
 #[tokio::test]
 async fn half_sent_headers_and_idle_connections_are_cut_off() {
     let a = app().await;
-    let url = serve_with(
-        listener().await,
-        flows_with::<()>(&a.ai, ServeOptions::new()),
-        Duration::from_millis(500),
-    )
-    .await;
+    let url = serve_flows(&a.ai, listener().await, Duration::from_millis(500)).await;
     let addr = url.trim_start_matches("http://");
 
     // Slowloris: half the headers, then nothing.
@@ -167,9 +171,9 @@ async fn half_sent_headers_and_idle_connections_are_cut_off() {
 #[tokio::test]
 async fn connections_over_the_cap_wait_and_slow_ones_do_not_starve_real_requests() {
     let a = app().await;
-    let url = serve_with(
+    let url = serve_flows(
+        &a.ai,
         listener().await.max_connections(4),
-        flows_with::<()>(&a.ai, ServeOptions::new()),
         Duration::from_secs(60),
     )
     .await;
@@ -206,9 +210,9 @@ async fn connections_over_the_cap_wait_and_slow_ones_do_not_starve_real_requests
     // With the header-read timeout, 12 slow clients on a cap of 4 only delay a real
     // request: each batch is cut off after 500 ms.
     let a = app().await;
-    let url = serve_with(
+    let url = serve_flows(
+        &a.ai,
         listener().await.max_connections(4),
-        flows_with::<()>(&a.ai, ServeOptions::new()),
         Duration::from_millis(500),
     )
     .await;
@@ -251,11 +255,11 @@ async fn a_client_that_stops_reading_a_stream_is_dropped_with_its_run() {
         },
     )
     .unwrap();
-    let url = serve_with(
+    let url = serve_flows(
+        &ai,
         listener()
             .await
             .write_timeout(Some(Duration::from_millis(500))),
-        flows_with::<()>(&ai, ServeOptions::new()),
         Duration::from_secs(5),
     )
     .await;
