@@ -209,6 +209,16 @@ async fn cross_site_quitquitquit_does_not_stop_the_runtime() {
     )
     .await;
     assert_eq!(status, 403);
+    // An older browser sends no Sec-Fetch-* but names the page.
+    let (status, _) = raw(
+        &url,
+        "GET",
+        "/api/__quitquitquit",
+        &[host(&url), ("Referer", "https://evil.example/".into())],
+        "",
+    )
+    .await;
+    assert_eq!(status, 403);
     // A fetch() from another site's script carries its Origin.
     let (status, _) = raw(
         &url,

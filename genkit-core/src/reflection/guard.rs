@@ -11,7 +11,8 @@
 //!   `http://localhost:*` / `http://127.0.0.1:*` are allowed.
 //! - **Sec-Fetch-Site**: a cross-site or same-site browser request that carries no
 //!   origin to check (an `<img src>`, a link, a form GET) is refused (403): this closes
-//!   `GET /api/__quitquitquit` to other sites.
+//!   `GET /api/__quitquitquit` to other sites. A `Referer` naming a page not on this
+//!   machine is refused too (browsers without `Sec-Fetch-*`).
 //! - **Content-Type**: a POST body must be JSON (`application/json` or `…+json`), else
 //!   415. Browsers send `text/plain`, form and multipart bodies cross-origin without a
 //!   CORS preflight; a JSON body needs one, which this API never grants.
@@ -67,6 +68,19 @@ pub(crate) fn refusal(method: &Method, headers: &HeaderMap) -> Option<(StatusCod
                     "the reflection API does not serve {site} browser requests"
                 ));
             }
+        }
+    }
+    // Browsers too old for Sec-Fetch-* still name the page (unless it hides it).
+    if let Some(referer) = headers.get(header::REFERER) {
+        let referer = referer.to_str().unwrap_or_default();
+        let page_origin = referer
+            .split_once("://")
+            .map(|(scheme, rest)| (scheme, rest.split(['/', '?', '#']).next().unwrap_or("")))
+            .map(|(scheme, authority)| format!("{scheme}://{authority}"));
+        if !page_origin.is_some_and(|o| is_local_origin(&o)) {
+            return forbidden(format!(
+                "the reflection API does not serve web pages from {referer:?}"
+            ));
         }
     }
     if method == Method::POST && !is_json(headers) {
@@ -172,6 +186,17 @@ mod tests {
             Some(403)
         );
         assert_eq!(status(Method::GET, &[("origin", "null")]), Some(403));
+        assert_eq!(
+            status(Method::GET, &[("referer", "https://evil.example/page")]),
+            Some(403)
+        );
+        assert_eq!(
+            status(
+                Method::GET,
+                &[("referer", "http://localhost:4000/flows?x=1")]
+            ),
+            None
+        );
         assert_eq!(
             status(Method::GET, &[("sec-fetch-site", "cross-site")]),
             Some(403)
