@@ -7,11 +7,14 @@ use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::serve::Listener;
 use futures::future::BoxFuture;
+use hyper::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::sync::watch;
+use tower_service::Service as _;
 
 /// The default time a client has to send a request's headers, and the longest a
 /// kept-alive connection may stay idle between requests.
@@ -31,7 +34,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// - Request bodies: [`ServeOptions`](crate::ServeOptions) limits their size and the
 ///   time to send them (408).
 ///
-/// HTTP/1.1 (with upgrades, so WebSockets work). `ConnectInfo` is not provided.
+/// HTTP/1.1 (with upgrades, so WebSockets work). Handlers can extract the peer's
+/// address with `ConnectInfo<SocketAddr>` (the listener's address type).
 ///
 /// ```no_run
 /// # async fn demo(app: axum::Router) -> std::io::Result<()> {
@@ -69,7 +73,10 @@ impl<L> fmt::Debug for Serve<L> {
     }
 }
 
-impl<L: Listener> Serve<L> {
+impl<L: Listener> Serve<L>
+where
+    L::Addr: Clone + Sync + 'static,
+{
     /// How long a client may take to send a request's headers, and how long a
     /// kept-alive connection may wait idle for its next request (at least 1 ms).
     pub fn header_read_timeout(mut self, d: Duration) -> Self {
@@ -105,11 +112,16 @@ impl<L: Listener> Serve<L> {
         let (stop_tx, _) = watch::channel(());
         let (close_tx, close_rx) = watch::channel(());
         loop {
-            let (io, _addr) = tokio::select! {
+            let (io, addr) = tokio::select! {
                 conn = listener.accept() => conn,
                 () = &mut signal => break,
             };
-            let service = TowerToHyperService::new(app.clone());
+            let app = app.clone();
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(addr.clone()));
+                let mut app = app.clone();
+                async move { app.call(req).await }
+            });
             let stop = stop_tx.subscribe();
             let close_rx = close_rx.clone();
             tokio::spawn(async move {
@@ -152,7 +164,10 @@ impl<L: Listener> Serve<L> {
     }
 }
 
-impl<L: Listener> IntoFuture for Serve<L> {
+impl<L: Listener> IntoFuture for Serve<L>
+where
+    L::Addr: Clone + Sync + 'static,
+{
     type Output = io::Result<()>;
     type IntoFuture = BoxFuture<'static, io::Result<()>>;
 

@@ -285,3 +285,23 @@ async fn a_client_that_stops_reading_a_stream_is_dropped_with_its_run() {
     );
     drop(s);
 }
+
+#[tokio::test]
+async fn handlers_see_the_peer_address() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let router = Router::new().route(
+        "/peer",
+        axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+            peer.ip().to_string()
+        }),
+    );
+    let url = serve_with(listener().await, router, Duration::from_secs(5)).await;
+    let body = reqwest::get(format!("{url}/peer"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "127.0.0.1");
+}
