@@ -86,14 +86,13 @@ async fn main() -> Result<()> {
             .map_err(|_| Error::invalid_argument(format!("PORT is not a port number: {p}")))?,
         Err(_) => 3400,
     };
-    // `bind` sets TCP_NODELAY on each connection, so streamed chunks leave at once.
+    // `bind`: TCP_NODELAY (streamed chunks leave at once), at most 1024 connections,
+    // a client that stops reading for 30 s is dropped. `serve`: a client gets 30 s to
+    // send its headers, and an idle kept-alive connection is closed after 30 s.
     let listener = genkit::axum::bind(("127.0.0.1", port)).await?;
-    eprintln!(
-        "listening on http://{}",
-        genkit::axum::axum::serve::Listener::local_addr(&listener)?
-    );
+    eprintln!("listening on http://{}", listener.local_addr()?);
     tokio::spawn(shutdown.clone().trigger_on_ctrl_c());
-    genkit::axum::axum::serve(listener, app)
+    genkit::axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.signal())
         .await?;
     Ok(())

@@ -72,6 +72,16 @@ pub(crate) fn exceeds_depth(json: &[u8], max: usize) -> bool {
     false
 }
 
+/// 415 for a body that is not declared JSON.
+pub(crate) fn unsupported_media_type() -> Response {
+    error_response_with(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &Error::invalid_argument(
+            "the request body must be JSON, sent with Content-Type: application/json",
+        ),
+    )
+}
+
 fn bad_request(message: impl Into<String>) -> Response {
     error_response_with(StatusCode::BAD_REQUEST, &Error::invalid_argument(message))
 }

@@ -18,8 +18,8 @@ use crate::error::error_response;
 
 /// What a context provider sees of a request: its method, headers and JSON input (the
 /// envelope's `data`; `null` when the provider runs as a [`ContextLayer`], before the
-/// body is read).
-#[derive(Debug)]
+/// body is read). Its `Debug` shows the header names, not their values (they carry
+/// credentials).
 #[non_exhaustive]
 pub struct RequestData {
     /// The HTTP method.
@@ -81,10 +81,28 @@ pub fn api_key(expected: impl Into<String>) -> ApiKey {
     }
 }
 
-/// The provider [`api_key`] returns.
-#[derive(Clone, Debug)]
+/// The provider [`api_key`] returns. Its `Debug` never shows the key.
+#[derive(Clone)]
 pub struct ApiKey {
     expected: Arc<str>,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("expected", &genkit_core::secrets::REDACTED)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RequestData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestData")
+            .field("method", &self.method)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("input", &self.input)
+            .finish()
+    }
 }
 
 /// Compares without stopping at the first difference, so the time taken does not tell
@@ -168,9 +186,18 @@ where
 }
 
 /// The context a [`ContextLayer`] put on a request; handlers use it when they have no
-/// provider of their own.
-#[derive(Clone, Debug)]
+/// provider of their own. Its `Debug` is redacted as spans are
+/// ([`genkit_core::secrets`]).
+#[derive(Clone)]
 pub struct RequestContext(pub Arc<Value>);
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RequestContext")
+            .field(&genkit_core::secrets::redact_context(&self.0))
+            .finish()
+    }
+}
 
 /// A tower layer that runs a context provider for every request of the routes it
 /// wraps (with `input` = `null`), rejecting with Genkit's error JSON (401/403) or

@@ -155,6 +155,9 @@ pub(crate) async fn prepare(
         return Err(run::respond_error(&run::shutting_down()));
     }
     let (mut parts, body) = req.into_parts();
+    if !opts.any_content_type && !genkit_core::reflection::is_json_content_type(&parts.headers) {
+        return Err(body::unsupported_media_type());
+    }
     let streaming = run::wants_stream(&parts.headers, parts.uri.query());
     let bytes = body::read_body(body, opts).await?;
     let mut envelope = body::parse_envelope(&bytes, opts)?;

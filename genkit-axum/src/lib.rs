@@ -12,9 +12,10 @@
 //!     // …and every registered flow at `/<flowName>`.
 //!     .merge(genkit_axum::flows_with(&ai, ServeOptions::new().shutdown(&shutdown)))
 //!     .with_state(ai);
-//! // `bind` sets TCP_NODELAY, which streams need (see its docs).
+//! // `bind`: TCP_NODELAY (streams need it), a connection cap, a write-stall timeout;
+//! // `serve`: axum's loop with a header-read / keep-alive idle timeout.
 //! let listener = genkit_axum::bind("127.0.0.1:3400").await?;
-//! axum::serve(listener, app).with_graceful_shutdown(shutdown.signal()).await
+//! genkit_axum::serve(listener, app).with_graceful_shutdown(shutdown.signal()).await
 //! # }
 //! ```
 //!
@@ -31,8 +32,12 @@
 //!   input type is 400 naming the field. Errors mapped to 500 (what plain Rust errors
 //!   become) are answered `{"status": "INTERNAL", "message": "Internal Error"}`; the
 //!   real error is logged with `tracing`.
-//! - Limits ([`ServeOptions`]): body size (413), JSON nesting depth (400, checked
-//!   before parsing), time to send the body (408), run timeout (504), shutdown (503).
+//! - Limits ([`ServeOptions`]): JSON bodies only (415 for `text/plain`, forms or no
+//!   `Content-Type`, unless [`ServeOptions::accept_any_content_type`]), body size
+//!   (413), JSON nesting depth (400, checked before parsing), time to send the body
+//!   (408), run timeout (504), shutdown (503).
+//! - Connections ([`bind`], [`serve`]): at most 1024 open (more wait), 30 s to send
+//!   the headers or between kept-alive requests, 30 s for a stalled write.
 //!
 //! # Agents
 //! [`agent`] serves an agent as genkit-fastapi's `serve_agent` does: `POST /<name>`
@@ -68,6 +73,7 @@ mod flow;
 mod listen;
 mod options;
 mod run;
+mod serve;
 mod shutdown;
 
 pub use agent::{agent, agent_with};
@@ -77,11 +83,15 @@ pub use context::{
 };
 pub use error::{error_response, http_status, public_error_json};
 pub use flow::{FlowHandler, FromState, IntoFlow, flow, flow_with, flows, flows_with};
-pub use listen::{NoDelayListener, bind};
+pub use listen::{
+    Connection, DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_TIMEOUT, LimitedListener, NoDelayListener,
+    bind,
+};
 pub use options::{
     DEFAULT_BODY_LIMIT, DEFAULT_MAX_DEPTH, DEFAULT_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
     ServeOptions,
 };
+pub use serve::{DEFAULT_HEADER_READ_TIMEOUT, Serve, serve};
 pub use shutdown::Shutdown;
 
 /// The axum this crate is built on, so `genkit::axum::axum::Router` works without a

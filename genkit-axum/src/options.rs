@@ -39,6 +39,7 @@ pub struct ServeOptions {
     pub(crate) shutdown: Option<Shutdown>,
     pub(crate) grace: Duration,
     pub(crate) stream_buffer: usize,
+    pub(crate) any_content_type: bool,
 }
 
 impl Default for ServeOptions {
@@ -52,6 +53,7 @@ impl Default for ServeOptions {
             shutdown: None,
             grace: DEFAULT_SHUTDOWN_GRACE,
             stream_buffer: 16,
+            any_content_type: false,
         }
     }
 }
@@ -66,13 +68,15 @@ impl std::fmt::Debug for ServeOptions {
             .field("context", &self.context.is_some())
             .field("shutdown", &self.shutdown.is_some())
             .field("grace", &self.grace)
+            .field("any_content_type", &self.any_content_type)
             .finish()
     }
 }
 
 impl ServeOptions {
-    /// The defaults: 1 MiB bodies, JSON depth 64, 30 s to send the body, no run
-    /// timeout, no context provider, no shutdown handle.
+    /// The defaults: JSON bodies only (`Content-Type: application/json`, else 415),
+    /// 1 MiB bodies, JSON depth 64, 30 s to send the body, no run timeout, no context
+    /// provider, no shutdown handle.
     pub fn new() -> Self {
         Self::default()
     }
@@ -128,6 +132,17 @@ impl ServeOptions {
     /// (default 16).
     pub fn stream_buffer(mut self, chunks: usize) -> Self {
         self.stream_buffer = chunks.max(1);
+        self
+    }
+
+    /// Accepts request bodies whatever their `Content-Type` (they are still parsed as
+    /// JSON). By default a body that is not declared JSON (`application/json` or
+    /// `application/*+json`) is refused with 415 before it is read: browsers send
+    /// `text/plain` and form bodies to any site without a CORS preflight, so without
+    /// this check any web page could run your flows with its visitors' cookies or
+    /// network position. Turn it off only for clients you know cannot set the header.
+    pub fn accept_any_content_type(mut self) -> Self {
+        self.any_content_type = true;
         self
     }
 }

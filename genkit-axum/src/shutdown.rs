@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-/// A graceful-shutdown handle. Hand [`Shutdown::signal`] to axum's
-/// `with_graceful_shutdown` (it stops accepting connections and waits for open ones)
+/// A graceful-shutdown handle. Hand [`Shutdown::signal`] to
+/// [`serve`](crate::serve)'s (or axum's) `with_graceful_shutdown` (it stops accepting connections and waits for open ones)
 /// and the same handle to [`ServeOptions::shutdown`](crate::ServeOptions::shutdown),
 /// so that runs in flight — long streams included — finish within the grace period or
 /// end with a clear UNAVAILABLE error instead of holding the server open.
@@ -15,7 +15,7 @@ use tokio::sync::watch;
 /// let shutdown = genkit_axum::Shutdown::new();
 /// let listener = genkit_axum::bind("127.0.0.1:3400").await?;
 /// tokio::spawn(shutdown.clone().trigger_on_ctrl_c());
-/// axum::serve(listener, app).with_graceful_shutdown(shutdown.signal()).await
+/// genkit_axum::serve(listener, app).with_graceful_shutdown(shutdown.signal()).await
 /// # }
 /// ```
 #[derive(Clone, Debug)]

@@ -16,6 +16,7 @@ pub mod model;
 pub mod reflection;
 pub mod registry;
 pub mod schema;
+pub mod secrets;
 pub mod telemetry;
 pub mod tool;
 pub mod trace;

@@ -48,6 +48,9 @@ pub(crate) struct Scope {
     failure_marked: Option<Arc<AtomicBool>>,
     /// Request context (auth), inherited by nested actions.
     pub(crate) context: Option<Arc<Value>>,
+    /// `context` as recorded (`genkit:metadata:context`): redacted once, shared by the
+    /// spans under it (absent when tracing is off).
+    recorded_context: Option<Arc<str>>,
 }
 
 tokio::task_local! {
@@ -180,6 +183,7 @@ impl ActionSpan {
                 path: None,
                 failure_marked: None,
                 context,
+                recorded_context: None,
             };
             return ActionSpan {
                 span,
@@ -215,8 +219,17 @@ impl ActionSpan {
         if let Some(i) = input {
             span.record("genkit:input", tracing::field::display(Json(i)));
         }
-        if let Some(c) = &context {
-            span.record("genkit:metadata:context", tracing::field::display(c));
+        // The caller's credentials are never recorded (see `crate::secrets`).
+        let recorded_context = context.as_ref().map(|c| match &parent {
+            Some(Scope {
+                context: Some(pc),
+                recorded_context: Some(text),
+                ..
+            }) if Arc::ptr_eq(pc, c) => Arc::clone(text),
+            _ => Arc::from(crate::secrets::redacted_context_json(c)),
+        });
+        if let Some(c) = &recorded_context {
+            span.record("genkit:metadata:context", &**c);
         }
         let failure_marked = parent
             .and_then(|p| p.failure_marked)
@@ -225,6 +238,7 @@ impl ActionSpan {
             path: Some(Arc::from(path)),
             failure_marked: Some(failure_marked.clone()),
             context,
+            recorded_context,
         };
         ActionSpan {
             span,

@@ -753,3 +753,41 @@ async fn otel_timeout_variables_bound_each_export_and_the_whole_flush() {
         );
     }
 }
+
+/// The caller's credentials in the request context reach OTLP as `"<redacted>"` (see
+/// `genkit_core::secrets`); the flow still runs with them.
+#[tokio::test]
+async fn credentials_are_redacted_in_otlp_spans() {
+    let (url, requests) = grpc_receiver().await;
+    let layer = otlp_layer(OtlpProtocol::Grpc, &url);
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+    genkit_core::secrets::mark_secret("tenantKey");
+    let ai = app().await;
+    let context = json!({"auth": {"apiKey": "Bearer sk-live-0123"}, "tenant": {"id": "t1", "tenantKey": "tk-42"}});
+    let out = ai
+        .run_action(
+            "/flow/research_flow",
+            json!({"query": "Rust"}),
+            genkit_core::RunOptions::default().with_context(context),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out, json!("Report: Results for: Rust"));
+    layer.flush().await;
+
+    let received = spans(&requests);
+    assert_eq!(received.len(), 5);
+    for (_, _, span) in &received {
+        let recorded = string_attr(&span.attributes, "genkit:metadata:context")
+            .unwrap_or_else(|| panic!("no context on {}", span.name));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&recorded).unwrap(),
+            json!({"auth": "<redacted>", "tenant": {"id": "t1", "tenantKey": "<redacted>"}}),
+            "{}",
+            span.name
+        );
+        let all = format!("{:?}", span.attributes);
+        assert!(!all.contains("sk-live") && !all.contains("tk-42"), "{all}");
+    }
+}

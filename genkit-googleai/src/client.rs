@@ -169,6 +169,7 @@ impl Client {
         Ok(EventStream {
             body: resp.bytes_stream().boxed(),
             parser: SseParser::new(),
+            failed: None,
             ready: VecDeque::new(),
             done: false,
             timeout: self.timeout,
@@ -201,6 +202,8 @@ pub(crate) struct EventStream {
     body: BoxStream<'static, reqwest::Result<Bytes>>,
     parser: SseParser,
     ready: VecDeque<String>,
+    /// A parse error met after the events in `ready`, returned once they are out.
+    failed: Option<SseError>,
     done: bool,
     timeout: Duration,
     key: ApiKey,
@@ -216,6 +219,9 @@ impl EventStream {
             if let Some(data) = self.ready.pop_front() {
                 return Some(self.parse(&data));
             }
+            if let Some(e) = self.failed.take() {
+                return Some(Err(self.sse_error(e)));
+            }
             if self.done {
                 return None;
             }
@@ -225,7 +231,12 @@ impl EventStream {
                     return Some(Err(error::timeout(&self.what, self.timeout)));
                 }
                 Ok(Some(Ok(bytes))) => match self.parser.push(&bytes) {
-                    Ok(events) => self.ready.extend(events.into_iter().map(|e| e.data)),
+                    Ok(events) => {
+                        self.ready.extend(events.into_iter().map(|e| e.data));
+                        // Bad bytes after complete events: the events first, then
+                        // the error (`ready` empty, `failed` set).
+                        self.failed = self.parser.error().cloned();
+                    }
                     Err(e) => return Some(Err(self.sse_error(e))),
                 },
                 Ok(Some(Err(e))) => {
@@ -249,6 +260,7 @@ impl EventStream {
     fn stop(&mut self) {
         self.done = true;
         self.ready.clear();
+        self.failed = None;
     }
 
     fn sse_error(&mut self, e: SseError) -> Error {

@@ -74,8 +74,10 @@ impl SseParser {
         }
     }
 
-    /// Feeds bytes; returns the events they complete. After an error, every call
-    /// returns that error.
+    /// Feeds bytes; returns the events they complete. When the bytes go bad after
+    /// some complete events, those events are returned and the error is kept:
+    /// [`error`](SseParser::error) shows it, and every later call returns it. Nothing
+    /// that arrived whole before the bad bytes is lost.
     pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, SseError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
@@ -84,10 +86,18 @@ impl SseParser {
         for &b in bytes {
             if let Err(e) = self.byte(b, &mut out) {
                 self.failed = Some(e.clone());
-                return Err(e);
+                if out.is_empty() {
+                    return Err(e);
+                }
+                break;
             }
         }
         Ok(out)
+    }
+
+    /// The error that stopped the parser, if any.
+    pub fn error(&self) -> Option<&SseError> {
+        self.failed.as_ref()
     }
 
     /// Ends the stream: an error if it stopped inside an event.
@@ -219,5 +229,16 @@ mod tests {
             SseError::TooLarge(8)
         );
         assert!(p.push(b"\n\n").is_err());
+    }
+
+    #[test]
+    fn events_before_invalid_bytes_are_kept() {
+        let mut p = SseParser::new();
+        let v = p.push(b"data: {\"a\":1}\n\ndata: \xff\n\n").unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].data, "{\"a\":1}");
+        assert_eq!(p.error(), Some(&SseError::InvalidUtf8));
+        assert_eq!(p.push(b"data: x\n\n").unwrap_err(), SseError::InvalidUtf8);
+        assert_eq!(p.finish().unwrap_err(), SseError::InvalidUtf8);
     }
 }

@@ -357,19 +357,7 @@ async fn a_connection_dropped_mid_stream_is_unavailable() {
     let ai = genkit(&srv).await;
     let event = |t: &str| json!({"candidates": [{"content": {"role": "model", "parts": [{"text": t}]}, "index": 0}]});
     srv.push(Reply::sse([event("Hello "), event("world")]).break_after(1));
-    let mut stream = ai.generate().prompt("hi").stream();
-    let mut texts = Vec::new();
-    let mut error = None;
-    while let Some(c) = stream.next().await {
-        match c {
-            Ok(c) => texts.push(c.text()),
-            Err(e) => error = Some(e),
-        }
-    }
-    let e = match error {
-        Some(e) => e,
-        None => stream.response().await.unwrap_err(),
-    };
+    let (texts, e) = common::stream_until_error(&ai).await;
     assert_eq!(e.status(), Status::Unavailable, "{e}");
     assert_eq!(texts, ["Hello "]);
 

@@ -29,10 +29,14 @@ pub type SleepFn = Arc<dyn Fn(Duration) -> BoxFuture<'static, ()> + Send + Sync>
 /// last error unchanged (status, message, details).
 ///
 /// **Delay** before retry `i` (0-based): `current + jitter`, where jitter is
-/// `1000 ms × 2^i × rand[0,1)`; when the error's details carry `retryAfterMs` (the
-/// Gemini plugin puts the server's `Retry-After` / `google.rpc.RetryInfo` there), the
-/// delay is at least that; the result is capped at `max_delay`. Then
+/// `1000 ms × 2^i × rand[0,1)`, capped at `max_delay`. Then
 /// `current = min(current × backoff_factor, max_delay)`.
+///
+/// **The server's hint** (`retryAfterMs` in the error's details: the Gemini plugin
+/// puts the server's `Retry-After` / `google.rpc.RetryInfo` there) is a floor: a
+/// retry never comes before it. A hint longer than `max_delay` is not waited for: the
+/// error is returned at once, its `retryAfterMs` telling the caller when to come back.
+/// (Genkit JS's `retry` does not read the server's hint; genkit-rs differs on purpose.)
 ///
 /// **Streaming**: a call is retried only while no chunk of it has reached the caller;
 /// once one has, its error is returned as it is, so a caller never sees a chunk twice.
@@ -207,8 +211,9 @@ impl Retry {
         s == Status::Unknown || self.statuses.contains(&s)
     }
 
-    /// The wait before retry `attempt` (0-based) when the backoff is at `current`.
-    fn delay(&self, attempt: u32, current: Duration, e: &Error) -> Duration {
+    /// The wait before retry `attempt` (0-based) when the backoff is at `current`;
+    /// `None` when the server asks for a longer wait than `max_delay` (no retry).
+    fn delay(&self, attempt: u32, current: Duration, e: &Error) -> Option<Duration> {
         let mut d = current;
         if self.jitter {
             let scale = 2f64.powi(i32::try_from(attempt).unwrap_or(i32::MAX));
@@ -217,10 +222,12 @@ impl Retry {
                 (jitter / 1000.0).clamp(0.0, 86_400.0),
             ));
         }
-        if let Some(hint) = retry_after(e) {
-            d = d.max(hint);
+        let d = d.min(self.max_delay);
+        match retry_after(e) {
+            Some(hint) if hint > self.max_delay => None,
+            Some(hint) => Some(d.max(hint)),
+            None => Some(d),
         }
-        d.min(self.max_delay)
     }
 
     async fn wait(&self, d: Duration) {
@@ -278,7 +285,16 @@ impl Middleware for Retry {
                 if attempt >= self.max_retries || !self.is_retryable(&err) || cx.chunk_sent() {
                     return Err(err);
                 }
-                let delay = self.delay(attempt, current, &err);
+                let Some(delay) = self.delay(attempt, current, &err) else {
+                    tracing::info!(
+                        target: "genkit::middleware",
+                        middleware = "retry",
+                        status = err.status().name(),
+                        error = %err,
+                        "not retrying: the server asks for a longer wait than max_delay"
+                    );
+                    return Err(err);
+                };
                 tracing::info!(
                     target: "genkit::middleware",
                     middleware = "retry",
@@ -309,19 +325,26 @@ mod tests {
         let e = Error::unavailable("x");
         assert_eq!(
             r.delay(0, Duration::from_secs(1), &e),
-            Duration::from_secs(1)
+            Some(Duration::from_secs(1))
         );
         let hinted =
             Error::new(Status::ResourceExhausted, "q").with_details(json!({"retryAfterMs": 5000}));
         assert_eq!(
             r.delay(0, Duration::from_secs(1), &hinted),
-            Duration::from_secs(5)
+            Some(Duration::from_secs(5))
         );
+        // A hint above max_delay is never cut short: no retry at all.
         let huge = Error::new(Status::ResourceExhausted, "q")
             .with_details(json!({"retryAfterMs": 900000}));
+        assert_eq!(r.delay(0, Duration::from_secs(1), &huge), None);
+        // The backoff is capped, the hint is not: a 60 s hint with a 10 s cap waits
+        // 60 s only when max_delay allows it.
+        let r = Retry::new().no_jitter().max_delay(Duration::from_secs(10));
+        let at_cap =
+            Error::new(Status::ResourceExhausted, "q").with_details(json!({"retryAfterMs": 10000}));
         assert_eq!(
-            r.delay(0, Duration::from_secs(1), &huge),
-            Duration::from_secs(60)
+            r.delay(5, Duration::from_secs(40), &at_cap),
+            Some(Duration::from_secs(10))
         );
     }
 
@@ -331,7 +354,7 @@ mod tests {
         let e = Error::unavailable("x");
         for attempt in 0..3u32 {
             let base = Duration::from_secs(1);
-            let d = r.delay(attempt, base, &e);
+            let d = r.delay(attempt, base, &e).unwrap();
             assert!(d >= base, "{d:?}");
             assert!(d < base + Duration::from_millis(1000 << attempt), "{d:?}");
         }
@@ -344,7 +367,7 @@ mod tests {
         ))
         .unwrap();
         let e = Error::unavailable("x");
-        let d = r.delay(40, r.initial_delay, &e);
+        let d = r.delay(40, r.initial_delay, &e).unwrap();
         assert_eq!(d, Duration::from_millis(u64::MAX));
         let next =
             Duration::try_from_secs_f64(d.as_secs_f64() * r.backoff_factor).unwrap_or(r.max_delay);

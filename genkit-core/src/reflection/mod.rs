@@ -19,6 +19,11 @@
 //! runtime's own tasks, hold handles of their own that do not count. This needs
 //! tokio's multi-thread runtime (the `#[tokio::main]` default).
 //!
+//! The v1 server answers the CLI only: requests naming a host other than localhost,
+//! browser requests from pages not on this machine, and POST bodies that are not JSON
+//! are refused before anything runs (see the `guard` module's rules in the README's
+//! "Reliability and security").
+//!
 //! [`ReflectionServer`] starts a v1 server explicitly (tests, custom set-ups):
 //!
 //! ```
@@ -36,6 +41,7 @@
 //! [`Genkit`]: crate::Genkit
 //! [`Genkit::builder`]: crate::Genkit::builder
 
+mod guard;
 mod run;
 mod runtime_file;
 mod server;
@@ -49,6 +55,7 @@ use tokio::sync::watch;
 use crate::error::Result;
 use crate::genkit::Genkit;
 
+pub use guard::is_json as is_json_content_type;
 pub use runtime_file::{ROOT_MARKERS, project_root};
 
 /// The reflection API spec version this runtime speaks (the CLI exits on a higher one).

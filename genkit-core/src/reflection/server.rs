@@ -147,6 +147,7 @@ fn router(state: Shared) -> Router {
         .route("/api/runAction", post(run_action))
         .route("/api/cancelAction", post(cancel_action))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(super::guard::guard))
         .layer(axum::middleware::map_response(version_header))
         .with_state(state)
 }

@@ -53,3 +53,23 @@ pub fn web_search() -> ToolRef {
         },
     ))
 }
+
+/// Streams one `generate` of "hi": the chunk texts, then the error that ended it
+/// (from the stream, else from the final response).
+pub async fn stream_until_error(ai: &Genkit) -> (Vec<String>, Error) {
+    use futures::StreamExt;
+    let mut stream = ai.generate().prompt("hi").stream();
+    let mut texts = Vec::new();
+    let mut error = None;
+    while let Some(c) = stream.next().await {
+        match c {
+            Ok(c) => texts.push(c.text()),
+            Err(e) => error = Some(e),
+        }
+    }
+    let e = match error {
+        Some(e) => e,
+        None => stream.response().await.expect_err("the stream must fail"),
+    };
+    (texts, e)
+}
