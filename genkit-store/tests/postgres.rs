@@ -1,154 +1,23 @@
 //! The PostgreSQL store against a real throwaway cluster (initdb + pg_ctl on a free
 //! 127.0.0.1 port). Needs PostgreSQL's binaries: run `.ci/setup-postgres.sh` once.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::Cluster;
 use genkit_core::agent::{
     AgentFinishReason, AgentInit, AgentInput, GetSnapshotRequest, SessionStore,
 };
-use genkit_core::{Error, Genkit, Status, ToolContext};
-use genkit_googleai::GoogleAi;
+use genkit_core::{Error, Status};
 use genkit_googleai::server::LocalGemini;
 use genkit_store::PostgresSessionStore;
 
-struct Cluster {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn cmd(&self, tool: &str) -> Command {
-        let exe = self.bin.join(tool);
-        if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(exe);
-            c
-        } else {
-            Command::new(exe)
-        }
-    }
-
-    fn start() -> Cluster {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).find(|p| p.join("initdb").exists()))
-            .unwrap_or_else(|| {
-                panic!("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run .ci/setup-postgres.sh")
-            });
-        let is_root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| o.stdout.starts_with(b"0"))
-            .unwrap_or(false);
-        let dir = std::env::temp_dir().join(format!(
-            "genkit-pg-{}-{}",
-            std::process::id(),
-            genkit_core::agent::util::new_id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        if is_root {
-            let ok = Command::new("chown")
-                .args(["postgres:postgres"])
-                .arg(&dir)
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            assert!(
-                ok,
-                "cannot chown {} to the postgres user (postgres refuses to run as root)",
-                dir.display()
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let c = Cluster {
-            bin,
-            dir,
-            port,
-            as_postgres: is_root,
-        };
-        let data = c.dir.join("data");
-        let out = c
-            .cmd("initdb")
-            .args(["-A", "trust", "-U", "postgres", "-D"])
-            .arg(&data)
-            .output()
-            .expect("initdb");
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let opts = format!("-h 127.0.0.1 -p {} -k {}", c.port, c.dir.display());
-        let out = c
-            .cmd("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .args(["-o", &opts, "-l"])
-            .arg(c.dir.join("log"))
-            .args(["-w", "start"])
-            .output()
-            .expect("pg_ctl");
-        assert!(
-            out.status.success(),
-            "pg_ctl start failed: {}{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(c.dir.join("log")).unwrap_or_default()
-        );
-        c
-    }
-
-    fn config(&self) -> String {
-        format!(
-            "host=127.0.0.1 port={} user=postgres dbname=postgres",
-            self.port
-        )
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd("pg_ctl")
-            .arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct SearchInput {
-    query: String,
-}
-
 async fn agent(server: &LocalGemini, store: Arc<dyn SessionStore>) -> genkit_core::agent::Agent {
-    let ai = Genkit::builder()
-        .plugin(GoogleAi::new("k").with_base_url(server.base_url()))
-        .model("googleai/gemini-2.0-flash")
-        .without_submitted_actions()
-        .build()
+    common::genkit_on(server)
         .await
-        .unwrap();
-    ai.define_tool(
-        "web_search",
-        "Search the web for a query.",
-        |i: SearchInput, _cx: ToolContext| async move {
-            Ok::<_, Error>(format!("Results for: {}", i.query))
-        },
-    )
-    .unwrap();
-    ai.define_agent("myAgent")
+        .define_agent("myAgent")
         .tools(["web_search"])
         .store_ref(store)
         .build()
