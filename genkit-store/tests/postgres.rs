@@ -124,3 +124,74 @@ async fn postgres_store_resumes_refuses_concurrent_turns_and_reports_bad_rows() 
     assert_eq!(e.status(), Status::FailedPrecondition, "{e}");
     assert!(e.message().contains("format version 9"));
 }
+
+/// Turns fail UNAVAILABLE (quickly, without calling the model) while the server is
+/// down and succeed again once it is back: the pool replaces its dead connections,
+/// also after a restart the store never saw as downtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_reconnects_after_the_server_restarts() {
+    let cluster = Cluster::start();
+    let server = LocalGemini::start().await.unwrap();
+    let store = Arc::new(
+        PostgresSessionStore::connect(&cluster.config())
+            .await
+            .unwrap(),
+    );
+    let a = agent(&server, store).await;
+    let turn = |sid: Option<String>, text: &'static str| {
+        let a = a.clone();
+        async move {
+            let init = sid.map(AgentInit::session).unwrap_or_default();
+            a.run(init, AgentInput::text(text), None, None).await
+        }
+    };
+    // Several sessions at once, so the pool holds several connections.
+    let firsts = futures::future::join_all((0..4).map(|_| turn(None, "first"))).await;
+    let sids: Vec<String> = firsts
+        .into_iter()
+        .map(|r| r.unwrap().session_id.unwrap())
+        .collect();
+    let continue_all = |text: &'static str| {
+        let turns = sids.iter().map(|s| turn(Some(s.clone()), text));
+        futures::future::join_all(turns)
+    };
+
+    // Restarted between two turns: every pooled connection died.
+    cluster.pg_ctl("restart");
+    for out in continue_all("after a restart").await {
+        let out = out.unwrap();
+        assert_eq!(out.finish_reason, Some(AgentFinishReason::Stop), "{out:?}");
+    }
+
+    // Down: the turn fails UNAVAILABLE before it calls the model.
+    cluster.pg_ctl("stop");
+    let calls = server.requests().len();
+    let out = turn(Some(sids[0].clone()), "while down").await.unwrap();
+    assert_eq!(out.finish_reason, Some(AgentFinishReason::Failed));
+    let error = out.error.unwrap();
+    assert_eq!(error.status.as_deref(), Some("UNAVAILABLE"), "{error:?}");
+    assert_eq!(server.requests().len(), calls);
+
+    // Back: every session goes on where it was.
+    cluster.pg_ctl("start");
+    for out in continue_all("after the outage").await {
+        let out = out.unwrap();
+        assert_eq!(out.finish_reason, Some(AgentFinishReason::Stop), "{out:?}");
+    }
+    for sid in &sids {
+        let leaf = a
+            .get_snapshot(GetSnapshotRequest::session(sid))
+            .await
+            .unwrap()
+            .unwrap();
+        let users: Vec<String> = leaf
+            .state
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|m| m.role == genkit_core::Role::User)
+            .map(|m| m.text())
+            .collect();
+        assert_eq!(users, ["first", "after a restart", "after the outage"]);
+    }
+}
