@@ -133,7 +133,9 @@ impl PostgresSessionStore {
             pool,
             reject_ambiguous: false,
         };
-        with_client!(store, |c| async { c.batch_execute(SCHEMA).await.map_err(pg) })?;
+        with_client!(store, |c| async {
+            c.batch_execute(SCHEMA).await.map_err(pg)
+        })?;
         Ok(store)
     }
 
@@ -142,7 +144,6 @@ impl PostgresSessionStore {
         self.pool.resize(n.max(1));
         self
     }
-
 
     /// Refuse to pick among several leaves of a session.
     pub fn reject_ambiguous(mut self, yes: bool) -> Self {
@@ -256,36 +257,36 @@ async fn save_once(
     head: Option<&HeadCheck>,
     update: SnapshotUpdate<'_>,
 ) -> Result<Option<SessionSnapshot>> {
-        let tx = client.transaction().await.map_err(pg)?;
-        // Serialize writers of this snapshot, and of the session for a new turn.
+    let tx = client.transaction().await.map_err(pg)?;
+    // Serialize writers of this snapshot, and of the session for a new turn.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&snapshot_id],
+    )
+    .await
+    .map_err(pg)?;
+    if let Some(h) = head {
         tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            &[&snapshot_id],
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 1))",
+            &[&h.session_id],
         )
         .await
         .map_err(pg)?;
-        if let Some(h) = head {
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 1))",
-                &[&h.session_id],
-            )
-            .await
-            .map_err(pg)?;
-        }
-        let existing = tx
-            .query_opt(
-                "SELECT snapshot_id, format_version, body FROM genkit_snapshots WHERE snapshot_id = $1",
-                &[&snapshot_id],
-            )
-            .await
-            .map_err(pg)?
-            .map(|r| row(&r))
-            .map(|(id, v, body)| decode(&id, v, &body))
-            .transpose()?;
-        if existing.is_none()
-            && let Some(h) = head
-        {
-            let siblings = match &h.parent_id {
+    }
+    let existing = tx
+        .query_opt(
+            "SELECT snapshot_id, format_version, body FROM genkit_snapshots WHERE snapshot_id = $1",
+            &[&snapshot_id],
+        )
+        .await
+        .map_err(pg)?
+        .map(|r| row(&r))
+        .map(|(id, v, body)| decode(&id, v, &body))
+        .transpose()?;
+    if existing.is_none()
+        && let Some(h) = head
+    {
+        let siblings = match &h.parent_id {
                 Some(p) => tx
                     .query(
                         "SELECT snapshot_id, format_version, body FROM genkit_snapshots WHERE session_id = $1 AND parent_id = $2 AND snapshot_id <> $3",
@@ -300,19 +301,19 @@ async fn save_once(
                     .await,
             }
             .map_err(pg)?;
-            for r in &siblings {
-                let (id, v, body) = row(r);
-                let s = decode(&id, v, &body)?;
-                if h.conflicts_with(&s, snapshot_id) {
-                    return Err(h.conflict(&s.snapshot_id));
-                }
+        for r in &siblings {
+            let (id, v, body) = row(r);
+            let s = decode(&id, v, &body)?;
+            if h.conflicts_with(&s, snapshot_id) {
+                return Err(h.conflict(&s.snapshot_id));
             }
         }
-        let Some(new) = check_update(snapshot_id, existing.as_ref(), update)? else {
-            return Ok(None);
-        };
-        let body = serde_json::to_string(&new)?;
-        tx.execute(
+    }
+    let Some(new) = check_update(snapshot_id, existing.as_ref(), update)? else {
+        return Ok(None);
+    };
+    let body = serde_json::to_string(&new)?;
+    tx.execute(
             "INSERT INTO genkit_snapshots (snapshot_id, session_id, parent_id, status, created_at, format_version, body)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (snapshot_id) DO UPDATE SET session_id = excluded.session_id, parent_id = excluded.parent_id,
@@ -329,6 +330,6 @@ async fn save_once(
         )
         .await
         .map_err(pg)?;
-        tx.commit().await.map_err(pg)?;
-        Ok(Some(new))
+    tx.commit().await.map_err(pg)?;
+    Ok(Some(new))
 }

@@ -250,7 +250,10 @@ async fn session_survives_the_dead_turn(
         .await
         .unwrap();
     assert_eq!(out.finish_reason, Some(AgentFinishReason::Stop), "{out:?}");
-    assert!(server.requests().len() > before, "the turn called the model");
+    assert!(
+        server.requests().len() > before,
+        "the turn called the model"
+    );
     let next = agent
         .run(
             AgentInit::session(sid),
@@ -260,7 +263,11 @@ async fn session_survives_the_dead_turn(
         )
         .await
         .unwrap();
-    assert_eq!(next.finish_reason, Some(AgentFinishReason::Stop), "{next:?}");
+    assert_eq!(
+        next.finish_reason,
+        Some(AgentFinishReason::Stop),
+        "{next:?}"
+    );
     let leaf = agent
         .get_snapshot(GetSnapshotRequest::session(sid))
         .await
@@ -311,7 +318,11 @@ async fn kill_during_detached_turn(place: Place) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(server.requests().len(), calls + 1, "the child called the model");
+    assert_eq!(
+        server.requests().len(),
+        calls + 1,
+        "the child called the model"
+    );
     // The child's heartbeat runs while the model is slow.
     let s = snapshot(&agent, &pending).await;
     let created = s.created_at.clone();
@@ -445,7 +456,12 @@ async fn file_store_lock_of_a_killed_process_is_taken_over_at_once() {
     let saved = write.await.unwrap().unwrap().expect("written");
     assert_eq!(saved.snapshot_id, "after");
     assert_eq!(
-        store.get_snapshot("after").await.unwrap().unwrap().session(),
+        store
+            .get_snapshot("after")
+            .await
+            .unwrap()
+            .unwrap()
+            .session(),
         Some("chat")
     );
 }
@@ -484,10 +500,7 @@ async fn corrupt_file_fails_only_its_own_session() {
             .await
             .unwrap_err();
         assert_eq!(err.status(), Status::DataLoss, "{err}");
-        assert!(
-            err.message().contains(&file.display().to_string()),
-            "{err}"
-        );
+        assert!(err.message().contains(&file.display().to_string()), "{err}");
         let out = agent
             .run(AgentInit::session(sid), AgentInput::text("hi"), None, None)
             .await

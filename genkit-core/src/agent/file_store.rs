@@ -67,7 +67,7 @@ impl FileSessionStore {
     fn read(path: &Path) -> Result<Option<SessionSnapshot>> {
         match Self::read_file(path) {
             Ok(s) => Ok(s),
-            Err(bad) => Err(bad.error),
+            Err(bad) => Err(*bad.error),
         }
     }
 
@@ -80,7 +80,7 @@ impl FileSessionStore {
             Err(e) => {
                 return Err(Corrupt {
                     session: None,
-                    error: e.into(),
+                    error: Box::new(e.into()),
                 });
             }
         };
@@ -89,18 +89,20 @@ impl FileSessionStore {
             .and_then(crate::types::from_str::<SessionSnapshot>);
         parsed.map(Some).map_err(|e| Corrupt {
             session: legible_session(&text),
-            error: Error::new(
-                Status::DataLoss,
-                format!(
-                    "stored snapshot {} is corrupt: {}",
-                    path.display(),
-                    e.message()
-                ),
-            )
-            .with_details(serde_json::json!({
-                "reason": "CORRUPT_SNAPSHOT",
-                "file": path.display().to_string(),
-            })),
+            error: Box::new(
+                Error::new(
+                    Status::DataLoss,
+                    format!(
+                        "stored snapshot {} is corrupt: {}",
+                        path.display(),
+                        e.message()
+                    ),
+                )
+                .with_details(serde_json::json!({
+                    "reason": "CORRUPT_SNAPSHOT",
+                    "file": path.display().to_string(),
+                })),
+            ),
         })
     }
 
@@ -118,10 +120,10 @@ impl FileSessionStore {
                 Ok(Some(s)) if s.session() == Some(session) => out.push(s),
                 Ok(_) => {}
                 Err(bad) => match bad.session.as_deref() {
-                    Some(of) if of == session => return Err(bad.error),
+                    Some(of) if of == session => return Err(*bad.error),
                     Some(_) => {}
                     None => {
-                        tracing::warn!(target: "genkit::agent", "skipping a snapshot file that names no session: {}", bad.error);
+                        tracing::warn!(target: "genkit::agent", "skipping {}, which names no session: {}", path.display(), bad.error);
                     }
                 },
             }
@@ -225,7 +227,7 @@ impl FileSessionStore {
 struct Corrupt {
     /// The session the file still names, if any.
     session: Option<String>,
-    error: Error,
+    error: Box<Error>,
 }
 
 /// The session a damaged snapshot file still names: its `sessionId` (or its state's)
