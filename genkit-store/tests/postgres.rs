@@ -1,5 +1,5 @@
 //! The PostgreSQL store against a real throwaway cluster (initdb + pg_ctl on a free
-//! 127.0.0.1 port). Needs PostgreSQL's binaries: run `.ci/setup-postgres.sh` once.
+//! 127.0.0.1 port; see `common::Cluster`).
 
 mod common;
 

@@ -11,8 +11,8 @@ use genkit_googleai::GoogleAi;
 use genkit_googleai::server::LocalGemini;
 
 /// A PostgreSQL cluster of its own (initdb + pg_ctl on a free 127.0.0.1 port),
-/// stopped and deleted on drop. Needs PostgreSQL's binaries: run
-/// `.ci/setup-postgres.sh` once.
+/// stopped and deleted on drop. PostgreSQL's binaries come from
+/// `genkit_testkit::postgres_bin_dir` (installed on first use where we are root).
 pub struct Cluster {
     bin: PathBuf,
     dir: PathBuf,
@@ -34,12 +34,7 @@ impl Cluster {
 
     /// Creates and starts a cluster.
     pub fn start() -> Cluster {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).find(|p| p.join("initdb").exists()))
-            .unwrap_or_else(|| {
-                panic!("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run .ci/setup-postgres.sh")
-            });
+        let bin = genkit_testkit::postgres_bin_dir();
         let is_root = Command::new("id")
             .arg("-u")
             .output()
