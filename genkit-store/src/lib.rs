@@ -19,7 +19,9 @@
 //! continue the same session at once, one wins and the other gets ABORTED
 //! (reason `SESSION_CONFLICT`) instead of silently overwriting it. A row that is not
 //! valid JSON is a DATA_LOSS error naming the row; a row written by a newer format
-//! version is FAILED_PRECONDITION.
+//! version is FAILED_PRECONDITION. The PostgreSQL store draws its connections from a
+//! `deadpool-postgres` pool that replaces dead ones, so it recovers by itself when the
+//! server restarts.
 
 #![warn(missing_docs)]
 

@@ -1,44 +1,22 @@
 //! Agents against the local Gemini-compatible server over HTTP, with every store.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{genkit_on, tempdir};
 use futures::StreamExt;
 use genkit_core::agent::{
     Agent, AgentFinishReason, AgentInit, AgentInput, AgentStreamChunk, Artifact, FileSessionStore,
     GetSnapshotRequest, InMemorySessionStore, SessionStore, SnapshotStatus, current_session,
 };
 use genkit_core::{Error, Genkit, Part, RunOptions, Status, ToolContext};
-use genkit_googleai::GoogleAi;
 use genkit_googleai::server::{LocalGemini, Reply};
 use genkit_store::SqliteSessionStore;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-#[derive(Deserialize, Serialize, JsonSchema)]
-struct SearchInput {
-    query: String,
-}
-
-async fn genkit(server: &LocalGemini) -> Genkit {
-    let ai = Genkit::builder()
-        .plugin(GoogleAi::new("k").with_base_url(server.base_url()))
-        .model("googleai/gemini-2.0-flash")
-        .without_submitted_actions()
-        .build()
-        .await
-        .expect("genkit");
-    ai.define_tool(
-        "web_search",
-        "Search the web for a query.",
-        |i: SearchInput, _cx: ToolContext| async move {
-            Ok::<_, Error>(format!("Results for: {}", i.query))
-        },
-    )
-    .expect("tool");
-    ai
-}
 
 fn agent(ai: &Genkit, store: Option<Arc<dyn SessionStore>>) -> Agent {
     let b = ai
@@ -81,7 +59,7 @@ async fn bidi_multi_turn_with_tools_and_inputs_in_order() {
     let server = LocalGemini::start().await.unwrap();
     // Slow streaming so the later inputs arrive while the first turn runs.
     server.set_stream_pace(Duration::from_millis(20));
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let store: Arc<dyn SessionStore> = Arc::new(InMemorySessionStore::new());
     let agent = agent(&ai, Some(store.clone()));
     let mut conn = agent.stream_bidi().await.unwrap();
@@ -149,7 +127,7 @@ async fn bidi_multi_turn_with_tools_and_inputs_in_order() {
 async fn close_mid_turn_finishes_the_turn() {
     let server = LocalGemini::start().await.unwrap();
     server.set_stream_pace(Duration::from_millis(30));
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let agent = agent(&ai, Some(Arc::new(InMemorySessionStore::new())));
     let mut conn = agent.stream_bidi().await.unwrap();
     conn.send_text("Tell me a long story about the sea")
@@ -174,7 +152,7 @@ async fn resume_after_reopen(open: impl Fn() -> Arc<dyn SessionStore>) {
     let session_id;
     let first_snapshot;
     {
-        let ai = genkit(&server).await;
+        let ai = genkit_on(&server).await;
         let agent = agent(&ai, Some(open()));
         let out = agent
             .run(
@@ -189,7 +167,7 @@ async fn resume_after_reopen(open: impl Fn() -> Arc<dyn SessionStore>) {
         first_snapshot = out.snapshot_id.unwrap();
     }
     // Everything in memory is gone: a new instance, agent and store.
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let agent = agent(&ai, Some(open()));
     let mut conn = agent
         .stream_bidi_with(AgentInit::session(&session_id))
@@ -244,7 +222,7 @@ async fn resume_from_sqlite_after_reopening() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_managed_state_round_trips() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let agent = agent(&ai, None);
     assert!(!agent.has_store());
     let out = agent
@@ -312,7 +290,7 @@ async fn poll_until_settled(agent: &Agent, id: &str) -> genkit_core::agent::Sess
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detach_poll_and_abort() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let dir = tempdir("detach");
     let agent = agent(
         &ai,
@@ -361,7 +339,7 @@ async fn detach_poll_and_abort() {
     assert!(pending.heartbeat_at.is_some());
     // Aborted from another instance (another process): the running turn sees it by
     // polling its snapshot.
-    let other_ai = genkit(&server).await;
+    let other_ai = genkit_on(&server).await;
     let other = agent_with_poll(
         &other_ai,
         SqliteSessionStore::open(dir.join("d.db")).unwrap(),
@@ -379,7 +357,7 @@ async fn detach_poll_and_abort() {
 /// the same session at once: one turn wins, the other gets ABORTED, none is lost.
 async fn concurrent_turns(open: impl Fn() -> Arc<dyn SessionStore>) {
     let server = LocalGemini::start().await.unwrap();
-    let (ai1, ai2) = (genkit(&server).await, genkit(&server).await);
+    let (ai1, ai2) = (genkit_on(&server).await, genkit_on(&server).await);
     let (a1, a2) = (agent(&ai1, Some(open())), agent(&ai2, Some(open())));
     let out = a1
         .run(AgentInit::default(), AgentInput::text("first"), None, None)
@@ -458,7 +436,7 @@ async fn concurrent_turns_sqlite_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrupt_and_unknown_version_rows_are_clear_errors() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let dir = tempdir("corrupt");
     let store = SqliteSessionStore::open(dir.join("x.db")).unwrap();
     store.write_raw("bad", "s1", 1, "{not json").unwrap();
@@ -508,7 +486,7 @@ struct CountInput {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_custom_state_round_trip() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     ai.define_tool(
         "count_word",
         "Count a word into the session state.",
@@ -609,7 +587,7 @@ struct TransferInput {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupt_answered_over_the_stream() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     ai.define_tool(
         "transfer_money",
         "Transfer money to an account.",
@@ -685,7 +663,7 @@ async fn interrupt_answered_over_the_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registered_actions_run_with_json() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let _agent = agent(&ai, Some(Arc::new(InMemorySessionStore::new())));
     for key in [
         "/agent/myAgent",
@@ -769,7 +747,7 @@ async fn registered_actions_run_with_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_turn_is_recorded_and_the_session_resumes_from_the_last_good_one() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let store: Arc<dyn SessionStore> = Arc::new(InMemorySessionStore::new());
     let agent = agent(&ai, Some(store.clone()));
     let mut conn = agent.stream_bidi().await.unwrap();
@@ -922,7 +900,7 @@ async fn in_memory_store_notifies_status_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_limit_and_summarizer_hook_shorten_the_conversation() {
     let server = LocalGemini::start().await.unwrap();
-    let ai = genkit(&server).await;
+    let ai = genkit_on(&server).await;
     let limited = ai
         .define_agent("short")
         .system("Be brief.")
@@ -968,14 +946,4 @@ async fn history_limit_and_summarizer_hook_shorten_the_conversation() {
     let body = server.requests().pop().unwrap().body.to_string();
     assert!(body.contains("Summary of 2 earlier messages."), "{body}");
     assert!(!body.contains("alpha"), "{body}");
-}
-
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "genkit-store-test-{name}-{}-{}",
-        std::process::id(),
-        genkit_core::agent::util::new_id()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }

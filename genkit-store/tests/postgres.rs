@@ -1,150 +1,23 @@
 //! The PostgreSQL store against a real throwaway cluster (initdb + pg_ctl on a free
-//! 127.0.0.1 port). PostgreSQL's binaries come from `genkit_testkit::postgres_bin_dir` (installed on
-//! first use where we are root).
+//! 127.0.0.1 port; see `common::Cluster`).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::Cluster;
 use genkit_core::agent::{
     AgentFinishReason, AgentInit, AgentInput, GetSnapshotRequest, SessionStore,
 };
-use genkit_core::{Error, Genkit, Status, ToolContext};
-use genkit_googleai::GoogleAi;
+use genkit_core::{Error, Status};
 use genkit_googleai::server::LocalGemini;
 use genkit_store::PostgresSessionStore;
 
-struct Cluster {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn cmd(&self, tool: &str) -> Command {
-        let exe = self.bin.join(tool);
-        if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(exe);
-            c
-        } else {
-            Command::new(exe)
-        }
-    }
-
-    fn start() -> Cluster {
-        let bin = genkit_testkit::postgres_bin_dir();
-        let is_root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| o.stdout.starts_with(b"0"))
-            .unwrap_or(false);
-        let dir = std::env::temp_dir().join(format!(
-            "genkit-pg-{}-{}",
-            std::process::id(),
-            genkit_core::agent::util::new_id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        if is_root {
-            let ok = Command::new("chown")
-                .args(["postgres:postgres"])
-                .arg(&dir)
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            assert!(
-                ok,
-                "cannot chown {} to the postgres user (postgres refuses to run as root)",
-                dir.display()
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let c = Cluster {
-            bin,
-            dir,
-            port,
-            as_postgres: is_root,
-        };
-        let data = c.dir.join("data");
-        let out = c
-            .cmd("initdb")
-            .args(["-A", "trust", "-U", "postgres", "-D"])
-            .arg(&data)
-            .output()
-            .expect("initdb");
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let opts = format!("-h 127.0.0.1 -p {} -k {}", c.port, c.dir.display());
-        let out = c
-            .cmd("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .args(["-o", &opts, "-l"])
-            .arg(c.dir.join("log"))
-            .args(["-w", "start"])
-            .output()
-            .expect("pg_ctl");
-        assert!(
-            out.status.success(),
-            "pg_ctl start failed: {}{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(c.dir.join("log")).unwrap_or_default()
-        );
-        c
-    }
-
-    fn config(&self) -> String {
-        format!(
-            "host=127.0.0.1 port={} user=postgres dbname=postgres",
-            self.port
-        )
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd("pg_ctl")
-            .arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct SearchInput {
-    query: String,
-}
-
 async fn agent(server: &LocalGemini, store: Arc<dyn SessionStore>) -> genkit_core::agent::Agent {
-    let ai = Genkit::builder()
-        .plugin(GoogleAi::new("k").with_base_url(server.base_url()))
-        .model("googleai/gemini-2.0-flash")
-        .without_submitted_actions()
-        .build()
+    common::genkit_on(server)
         .await
-        .unwrap();
-    ai.define_tool(
-        "web_search",
-        "Search the web for a query.",
-        |i: SearchInput, _cx: ToolContext| async move {
-            Ok::<_, Error>(format!("Results for: {}", i.query))
-        },
-    )
-    .unwrap();
-    ai.define_agent("myAgent")
+        .define_agent("myAgent")
         .tools(["web_search"])
         .store_ref(store)
         .build()
@@ -250,4 +123,75 @@ async fn postgres_store_resumes_refuses_concurrent_turns_and_reports_bad_rows() 
     let e = store.get_snapshot("future").await.unwrap_err();
     assert_eq!(e.status(), Status::FailedPrecondition, "{e}");
     assert!(e.message().contains("format version 9"));
+}
+
+/// Turns fail UNAVAILABLE (quickly, without calling the model) while the server is
+/// down and succeed again once it is back: the pool replaces its dead connections,
+/// also after a restart the store never saw as downtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_reconnects_after_the_server_restarts() {
+    let cluster = Cluster::start();
+    let server = LocalGemini::start().await.unwrap();
+    let store = Arc::new(
+        PostgresSessionStore::connect(&cluster.config())
+            .await
+            .unwrap(),
+    );
+    let a = agent(&server, store).await;
+    let turn = |sid: Option<String>, text: &'static str| {
+        let a = a.clone();
+        async move {
+            let init = sid.map(AgentInit::session).unwrap_or_default();
+            a.run(init, AgentInput::text(text), None, None).await
+        }
+    };
+    // Several sessions at once, so the pool holds several connections.
+    let firsts = futures::future::join_all((0..4).map(|_| turn(None, "first"))).await;
+    let sids: Vec<String> = firsts
+        .into_iter()
+        .map(|r| r.unwrap().session_id.unwrap())
+        .collect();
+    let continue_all = |text: &'static str| {
+        let turns = sids.iter().map(|s| turn(Some(s.clone()), text));
+        futures::future::join_all(turns)
+    };
+
+    // Restarted between two turns: every pooled connection died.
+    cluster.pg_ctl("restart");
+    for out in continue_all("after a restart").await {
+        let out = out.unwrap();
+        assert_eq!(out.finish_reason, Some(AgentFinishReason::Stop), "{out:?}");
+    }
+
+    // Down: the turn fails UNAVAILABLE before it calls the model.
+    cluster.pg_ctl("stop");
+    let calls = server.requests().len();
+    let out = turn(Some(sids[0].clone()), "while down").await.unwrap();
+    assert_eq!(out.finish_reason, Some(AgentFinishReason::Failed));
+    let error = out.error.unwrap();
+    assert_eq!(error.status.as_deref(), Some("UNAVAILABLE"), "{error:?}");
+    assert_eq!(server.requests().len(), calls);
+
+    // Back: every session goes on where it was.
+    cluster.pg_ctl("start");
+    for out in continue_all("after the outage").await {
+        let out = out.unwrap();
+        assert_eq!(out.finish_reason, Some(AgentFinishReason::Stop), "{out:?}");
+    }
+    for sid in &sids {
+        let leaf = a
+            .get_snapshot(GetSnapshotRequest::session(sid))
+            .await
+            .unwrap()
+            .unwrap();
+        let users: Vec<String> = leaf
+            .state
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|m| m.role == genkit_core::Role::User)
+            .map(|m| m.text())
+            .collect();
+        assert_eq!(users, ["first", "after a restart", "after the outage"]);
+    }
 }

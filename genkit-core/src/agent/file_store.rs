@@ -1,7 +1,8 @@
 //! `FileSessionStore`: one pretty-printed JSON file per snapshot, as Genkit's.
 
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 
@@ -9,16 +10,21 @@ use super::store::{HeadCheck, SessionStore, SnapshotUpdate, check_snapshot_id, c
 use super::types::SessionSnapshot;
 use crate::error::{Error, Result, Status};
 
-/// How long a lock file may live before it is taken to be left by a dead process.
-const STALE_LOCK: Duration = Duration::from_secs(30);
 /// How long a writer waits for the lock.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Snapshots as `<directory>/<snapshotId>.json` (camelCase, indented), written
-/// atomically (`.tmp` + rename). Writes from several processes are serialized by a
-/// lock file in the directory, so the version check of a new turn holds across
-/// processes. Looking a session up reads every file: fine for development and small
-/// deployments; use SQLite or PostgreSQL (`genkit-store`) beyond that.
+/// atomically (`.tmp` + rename). Writes from several processes are serialized by an
+/// OS file lock on `<directory>/.genkit-sessions.lock`, so the version check of a new
+/// turn holds across processes; the OS releases the lock when its holder dies, so a
+/// killed process never blocks the others. Looking a session up reads every file:
+/// fine for development and small deployments; use SQLite or PostgreSQL
+/// (`genkit-store`) beyond that.
+///
+/// A corrupt file fails only its own session (DATA_LOSS naming the file): its session
+/// is read from whatever of the file is still legible. A file that names no session
+/// at all belongs to none: it is skipped (with a warning) when sessions are listed,
+/// and reading it by id is DATA_LOSS.
 pub struct FileSessionStore {
     dir: PathBuf,
     reject_ambiguous: bool,
@@ -59,14 +65,31 @@ impl FileSessionStore {
     }
 
     fn read(path: &Path) -> Result<Option<SessionSnapshot>> {
-        let text = match std::fs::read_to_string(path) {
+        match Self::read_file(path) {
+            Ok(s) => Ok(s),
+            Err(bad) => Err(*bad.error),
+        }
+    }
+
+    /// One file: `None` when it does not exist; a corrupt one with the session it
+    /// still names.
+    fn read_file(path: &Path) -> std::result::Result<Option<SessionSnapshot>, Corrupt> {
+        let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                return Err(Corrupt {
+                    session: None,
+                    error: Box::new(e.into()),
+                });
+            }
         };
-        crate::types::from_str::<SessionSnapshot>(&text)
-            .map(Some)
-            .map_err(|e| {
+        let parsed = std::str::from_utf8(&text)
+            .map_err(|e| Error::invalid_argument(e.to_string()))
+            .and_then(crate::types::from_str::<SessionSnapshot>);
+        parsed.map(Some).map_err(|e| Corrupt {
+            session: legible_session(&text),
+            error: Box::new(
                 Error::new(
                     Status::DataLoss,
                     format!(
@@ -75,51 +98,61 @@ impl FileSessionStore {
                         e.message()
                     ),
                 )
-            })
+                .with_details(serde_json::json!({
+                    "reason": "CORRUPT_SNAPSHOT",
+                    "file": path.display().to_string(),
+                })),
+            ),
+        })
     }
 
-    fn read_all(dir: &Path) -> Result<Vec<SessionSnapshot>> {
+    /// Every snapshot of `session`. A corrupt file of that session fails the read; one
+    /// of another session does not; one that names no session is skipped with a
+    /// warning.
+    fn read_session(dir: &Path, session: &str) -> Result<Vec<SessionSnapshot>> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
-            if path.extension().and_then(|e| e.to_str()) == Some("json")
-                && let Some(s) = Self::read(&path)?
-            {
-                out.push(s);
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            match Self::read_file(&path) {
+                Ok(Some(s)) if s.session() == Some(session) => out.push(s),
+                Ok(_) => {}
+                Err(bad) => match bad.session.as_deref() {
+                    Some(of) if of == session => return Err(*bad.error),
+                    Some(_) => {}
+                    None => {
+                        tracing::warn!(target: "genkit::agent", "skipping {}, which names no session: {}", path.display(), bad.error);
+                    }
+                },
             }
         }
         Ok(out)
     }
 
-    fn lock(&self) -> Result<LockFile> {
+    /// Takes the directory's lock, waiting at most [`LOCK_WAIT`] (then ABORTED).
+    fn lock(&self) -> Result<File> {
         let path = self.dir.join(".genkit-sessions.lock");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
         let start = std::time::Instant::now();
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(_) => return Ok(LockFile(path)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = std::fs::metadata(&path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok())
-                        .is_some_and(|age| age > STALE_LOCK);
-                    if stale {
-                        let _ = std::fs::remove_file(&path);
-                        continue;
-                    }
-                    if start.elapsed() > LOCK_WAIT {
-                        return Err(Error::new(
-                            Status::Aborted,
-                            format!("timed out waiting for the store lock {}", path.display()),
-                        ));
-                    }
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                Err(e) => return Err(e.into()),
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::new(
+                        Status::Aborted,
+                        format!("timed out waiting for the store lock {}", path.display()),
+                    ));
+                }
+                Err(TryLockError::Error(e)) => return Err(e.into()),
             }
         }
     }
@@ -134,16 +167,16 @@ impl FileSessionStore {
         let _lock = self.lock()?;
         let path = self.path(snapshot_id);
         let existing = Self::read(&path)?;
-        let all = if (existing.is_none() && head.is_some()) || self.max_chain.is_some() {
-            Some(Self::read_all(&self.dir)?)
-        } else {
-            None
-        };
+        // The session's rows, for the head check of a new turn (and pruning).
+        let mut rows = None;
         if existing.is_none()
-            && let (Some(h), Some(all)) = (head, &all)
-            && let Some(other) = all.iter().find(|s| h.conflicts_with(s, snapshot_id))
+            && let Some(h) = head
         {
-            return Err(h.conflict(&other.snapshot_id));
+            let all = Self::read_session(&self.dir, &h.session_id)?;
+            if let Some(other) = all.iter().find(|s| h.conflicts_with(s, snapshot_id)) {
+                return Err(h.conflict(&other.snapshot_id));
+            }
+            rows = Some((h.session_id.as_str(), all));
         }
         let Some(new) = check_update(snapshot_id, existing.as_ref(), update)? else {
             return Ok(None);
@@ -158,7 +191,11 @@ impl FileSessionStore {
         let tmp = self.dir.join(format!("{snapshot_id}.json.tmp"));
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, &path)?;
-        if let (Some(max), Some(all)) = (self.max_chain, all) {
+        if let (Some(max), Some(session)) = (self.max_chain, new.session()) {
+            let all = match rows {
+                Some((of, all)) if of == session => all,
+                _ => Self::read_session(&self.dir, session)?,
+            };
             self.prune(&new, all, max)?;
         }
         Ok(Some(new))
@@ -186,12 +223,27 @@ impl FileSessionStore {
     }
 }
 
-struct LockFile(PathBuf);
+/// A file that cannot be read as a snapshot.
+struct Corrupt {
+    /// The session the file still names, if any.
+    session: Option<String>,
+    error: Box<Error>,
+}
 
-impl Drop for LockFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+/// The session a damaged snapshot file still names: its `sessionId` (or its state's)
+/// when the file is JSON, else the first legible `"sessionId": "…"` in its text.
+fn legible_session(text: &[u8]) -> Option<String> {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(text) {
+        let named = |v: &serde_json::Value| v.get("sessionId")?.as_str().map(str::to_string);
+        return named(&v).or_else(|| named(v.get("state")?));
     }
+    let text = String::from_utf8_lossy(text);
+    let key = "\"sessionId\"";
+    let rest = text[text.find(key)? + key.len()..].trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let end = rest.find('"')?;
+    let id = &rest[..end];
+    (!id.is_empty() && !id.contains('\\')).then(|| id.to_string())
 }
 
 impl SessionStore for FileSessionStore {
@@ -214,13 +266,10 @@ impl SessionStore for FileSessionStore {
     ) -> BoxFuture<'a, Result<Vec<SessionSnapshot>>> {
         Box::pin(async move {
             let dir = self.dir.clone();
-            let all = tokio::task::spawn_blocking(move || Self::read_all(&dir))
+            let session = session_id.to_string();
+            tokio::task::spawn_blocking(move || Self::read_session(&dir, &session))
                 .await
-                .map_err(|e| Error::internal(format!("store task failed: {e}")))??;
-            Ok(all
-                .into_iter()
-                .filter(|s| s.session() == Some(session_id))
-                .collect())
+                .map_err(|e| Error::internal(format!("store task failed: {e}")))?
         })
     }
 

@@ -58,8 +58,8 @@ pub use bidi::BidiConnection;
 pub use file_store::FileSessionStore;
 pub use session::{Session, current_session};
 pub use store::{
-    HeadCheck, InMemorySessionStore, SessionStore, SnapshotUpdate, check_snapshot_id, check_update,
-    select_leaf,
+    DEFAULT_PENDING_EXPIRY, HeadCheck, InMemorySessionStore, SessionStore, SnapshotUpdate,
+    check_snapshot_id, check_update, select_leaf,
 };
 pub use types::{
     AgentAbortRequest, AgentAbortResponse, AgentError, AgentFinishReason, AgentInit, AgentInput,
@@ -77,8 +77,6 @@ use runtime::{LoadError, Running, Runtime, Sink};
 
 /// How many chunks wait for a slow reader before the agent pauses.
 const CHUNK_BUFFER: usize = 64;
-/// A pending snapshot whose heartbeat is older than this reads as expired.
-const EXPIRY_MS: i64 = 60_000;
 
 /// Keeps the conversation sent to the model (and kept in the session) short.
 pub type HistoryFn = dyn Fn(Vec<Message>) -> Vec<Message> + Send + Sync;
@@ -128,6 +126,7 @@ pub(crate) struct AgentInner {
     pub(crate) history: Option<HistoryLimit>,
     pub(crate) poll_interval: Duration,
     pub(crate) heartbeat_interval: Duration,
+    pub(crate) heartbeat_expiry: Duration,
     pub(crate) running: Running,
 }
 
@@ -169,6 +168,7 @@ impl Genkit {
                 history: None,
                 poll_interval: Duration::from_millis(500),
                 heartbeat_interval: Duration::from_secs(30),
+                heartbeat_expiry: DEFAULT_PENDING_EXPIRY,
                 running: Running::default(),
             },
             description: None,
@@ -284,10 +284,32 @@ impl AgentBuilder {
         self
     }
 
+    /// How often a detached turn refreshes the heartbeat of its pending snapshot
+    /// (default 30 s; checked at the abort poll interval when the store cannot notify).
+    pub fn heartbeat_interval(mut self, d: Duration) -> Self {
+        self.inner.heartbeat_interval = d.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How old the heartbeat of a pending snapshot may grow before its detached turn
+    /// is taken to be dead (default 60 s): the snapshot then reads as `expired`, and
+    /// it no longer blocks later turns of its session. Must exceed the heartbeat
+    /// interval (else `build` fails with INVALID_ARGUMENT).
+    pub fn heartbeat_expiry(mut self, d: Duration) -> Self {
+        self.inner.heartbeat_expiry = d;
+        self
+    }
+
     /// Registers the agent's actions and returns its handle.
     pub fn build(self) -> Result<Agent> {
         if let Some(e) = self.error {
             return Err(e);
+        }
+        if self.inner.heartbeat_expiry <= self.inner.heartbeat_interval {
+            return Err(Error::invalid_argument(format!(
+                "agent '{}': the heartbeat expiry ({:?}) must exceed the heartbeat interval ({:?}), or running detached turns would read as expired",
+                self.inner.name, self.inner.heartbeat_expiry, self.inner.heartbeat_interval
+            )));
         }
         let inner = Arc::new(self.inner);
         action::register(&self.ai, &inner, self.description, self.metadata)?;
@@ -378,7 +400,7 @@ impl Agent {
             }
         };
         Ok(found.map(|s| {
-            let mut s = runtime::reader_view(s, EXPIRY_MS);
+            let mut s = runtime::reader_view(s, self.inner.heartbeat_expiry);
             if req.metadata_only == Some(true) {
                 s.state = None;
             }

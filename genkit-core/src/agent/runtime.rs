@@ -370,6 +370,9 @@ impl Runtime {
         persist: bool,
         abort: Option<Arc<Notify>>,
     ) -> Result<TurnEndKind> {
+        if persist {
+            self.check_head_before_model(snapshot_id).await?;
+        }
         self.turn_index += 1;
         let (custom_before, artifacts_before) = self.session.parts();
         let result = self.generate(input, abort).await;
@@ -415,9 +418,7 @@ impl Runtime {
                     state: Some(state.clone()),
                 })
             };
-            let head = self
-                .check_head
-                .then(|| HeadCheck::new(self.session_id.clone(), parent.clone()));
+            let head = self.head_check();
             let saved = store
                 .save_snapshot(snapshot_id, head.as_ref(), &update)
                 .await?;
@@ -442,6 +443,25 @@ impl Runtime {
             Some(e) => TurnEndKind::Failed(e),
             None => TurnEndKind::Done(end),
         })
+    }
+
+    /// The version check of a turn continuing the loaded head, if it needs one.
+    fn head_check(&self) -> Option<HeadCheck> {
+        self.check_head.then(|| {
+            HeadCheck::new(self.session_id.clone(), self.parent.clone())
+                .pending_expiry(self.agent.heartbeat_expiry)
+        })
+    }
+
+    /// Refuses a turn whose result could not be saved before it pays for a model
+    /// call: the store runs the head check of a new row, and the update writes nothing.
+    async fn check_head_before_model(&self, snapshot_id: &str) -> Result<()> {
+        if let (Some(store), Some(head)) = (&self.agent.store, self.head_check()) {
+            store
+                .save_snapshot(snapshot_id, Some(&head), &|_| None)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Runs `generate` for one turn; on success the session holds the new history.
@@ -561,9 +581,7 @@ impl Runtime {
                 state: Some(state.clone()),
             })
         };
-        let head = self
-            .check_head
-            .then(|| HeadCheck::new(self.session_id.clone(), parent.clone()));
+        let head = self.head_check();
         store
             .save_snapshot(&id, head.as_ref(), &pending)
             .await?
@@ -781,16 +799,9 @@ impl Running {
 
 /// Maps the status of a stored snapshot for readers: a pending one whose heartbeat
 /// is older than `expiry` reads as expired.
-pub(crate) fn reader_view(mut s: SessionSnapshot, expiry_ms: i64) -> SessionSnapshot {
-    if s.status() == SnapshotStatus::Pending {
-        let beat = s
-            .heartbeat_at
-            .as_deref()
-            .or(Some(s.created_at.as_str()))
-            .and_then(super::util::ms_from_iso);
-        if beat.is_some_and(|b| super::util::now_ms() - b > expiry_ms) {
-            s.status = Some(SnapshotStatus::Expired);
-        }
+pub(crate) fn reader_view(mut s: SessionSnapshot, expiry: std::time::Duration) -> SessionSnapshot {
+    if s.heartbeat_expired(expiry) {
+        s.status = Some(SnapshotStatus::Expired);
     }
     s
 }

@@ -28,6 +28,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -43,6 +44,10 @@ use crate::types::Message;
 pub type SnapshotUpdate<'a> =
     &'a (dyn Fn(Option<&SessionSnapshot>) -> Option<SessionSnapshot> + Send + Sync);
 
+/// How long a `pending` snapshot holds its session without a heartbeat, unless the
+/// agent says otherwise: Genkit's 60 s.
+pub const DEFAULT_PENDING_EXPIRY: Duration = Duration::from_secs(60);
+
 /// The version check of a new turn that continues a session's head: the write is
 /// refused with ABORTED if the session has moved on since the turn loaded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,15 +57,26 @@ pub struct HeadCheck {
     pub session_id: String,
     /// The snapshot the turn continues (`None` for a new session).
     pub parent_id: Option<String>,
+    /// A `pending` sibling whose heartbeat is older than this (its detached turn died
+    /// with its process) no longer counts as a conflict.
+    pub pending_expiry: Duration,
 }
 
 impl HeadCheck {
-    /// A check for a turn of `session_id` continuing `parent_id`.
+    /// A check for a turn of `session_id` continuing `parent_id`, with
+    /// [`DEFAULT_PENDING_EXPIRY`].
     pub fn new(session_id: impl Into<String>, parent_id: Option<String>) -> Self {
         HeadCheck {
             session_id: session_id.into(),
             parent_id,
+            pending_expiry: DEFAULT_PENDING_EXPIRY,
         }
+    }
+
+    /// Sets how long a pending sibling without a heartbeat still conflicts.
+    pub fn pending_expiry(mut self, expiry: Duration) -> Self {
+        self.pending_expiry = expiry;
+        self
     }
 
     /// The ABORTED error for a conflicting snapshot `other`.
@@ -80,12 +96,14 @@ impl HeadCheck {
     }
 
     /// True when `s` (another row of the session) means the head moved: a completed
-    /// or running sibling (a failed or aborted one does not count).
+    /// or running sibling (a failed or aborted one does not count, nor a pending one
+    /// whose heartbeat is older than [`pending_expiry`](Self::pending_expiry)).
     pub fn conflicts_with(&self, s: &SessionSnapshot, own_id: &str) -> bool {
         s.snapshot_id != own_id
             && s.session() == Some(self.session_id.as_str())
             && s.parent() == self.parent_id.as_deref()
             && !matches!(s.status(), SnapshotStatus::Failed | SnapshotStatus::Aborted)
+            && !s.heartbeat_expired(self.pending_expiry)
     }
 }
 
@@ -109,6 +127,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Atomically reads the row `snapshot_id`, applies `update`, checks the result with
     /// [`check_update`] (and `head` for a new row), and writes it. Returns the row as
     /// written, or `None` when `update` skipped.
+    ///
+    /// The `head` check of a new row runs before `update` is called: an update that
+    /// returns `None` checks a coming turn without writing (agents do so before they
+    /// call the model, so a turn that could not be saved costs no model call).
     fn save_snapshot<'a>(
         &'a self,
         snapshot_id: &'a str,

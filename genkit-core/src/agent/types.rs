@@ -410,6 +410,22 @@ impl SessionSnapshot {
         self.status.unwrap_or(SnapshotStatus::Completed)
     }
 
+    /// True for a `pending` snapshot whose last heartbeat (else its creation) is older
+    /// than `expiry`: its detached turn is taken to be dead. It reads as `expired` and
+    /// no longer holds its session's head.
+    pub fn heartbeat_expired(&self, expiry: std::time::Duration) -> bool {
+        if self.status() != SnapshotStatus::Pending {
+            return false;
+        }
+        let beat = self
+            .heartbeat_at
+            .as_deref()
+            .unwrap_or(self.created_at.as_str());
+        let expiry_ms = i64::try_from(expiry.as_millis()).unwrap_or(i64::MAX);
+        super::util::ms_from_iso(beat)
+            .is_some_and(|b| super::util::now_ms().saturating_sub(b) > expiry_ms)
+    }
+
     /// The parent id, `None` when empty.
     pub fn parent(&self) -> Option<&str> {
         self.parent_id.as_deref().filter(|p| !p.is_empty())
