@@ -55,11 +55,12 @@ async fn stdio_tools_schemas_results_and_errors() {
     assert_eq!(schema["properties"]["query"]["type"], "string");
     assert_eq!(schema["required"], json!(["query"]));
 
+    // The server's structuredContent (Python wraps a string as `result`) is the
+    // output, as Genkit JS 1.42 makes it; the raw result is available too.
     assert_eq!(
         call(search, json!({"query": "Rust"})).await.unwrap(),
-        json!("Python results for: Rust")
+        json!({"result": "Python results for: Rust"})
     );
-    // A JSON object result (text that is JSON) is parsed, as Genkit JS does.
     let add = find(&tools, "py/add");
     let sum = call(add, json!({"a": 2, "b": 40})).await.unwrap();
     assert_eq!(sum["sum"], 42, "{sum}");
@@ -122,6 +123,18 @@ async fn stdio_resources_and_prompts() {
     assert_eq!(messages[0].role, genkit_core::Role::User);
     assert_eq!(messages[0].text(), "Summarize Rust in one line.");
     mcp.close().await;
+
+    // With raw responses, a tool's output is the `tools/call` result as it came.
+    let raw = McpHost::builder()
+        .server("py", stdio_config())
+        .raw_tool_responses()
+        .build()
+        .unwrap();
+    let tools = raw.server_tools("py").await.unwrap();
+    let out = call(find(&tools, "py/web_search"), json!({"query": "raw"})).await.unwrap();
+    assert_eq!(out["content"][0]["text"], "Python results for: raw", "{out}");
+    assert_eq!(out["structuredContent"]["result"], "Python results for: raw");
+    raw.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +147,7 @@ async fn stdio_list_changed_refreshes_the_tools() {
     let before = mcp.tools().await.unwrap();
     assert!(before.iter().all(|t| t.name() != "py/late"));
     let out = call(find(&before, "py/add_late_tool"), json!({})).await.unwrap();
-    assert_eq!(out, json!("added"));
+    assert_eq!(out["result"], "added");
     // The notification is processed by the connection's task: wait for it.
     let mut after = Vec::new();
     for _ in 0..100 {
@@ -145,7 +158,7 @@ async fn stdio_list_changed_refreshes_the_tools() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let late = find(&after, "py/late");
-    assert_eq!(call(late, json!({"word": "tool"})).await.unwrap(), json!("late tool"));
+    assert_eq!(call(late, json!({"word": "tool"})).await.unwrap()["result"], "late tool");
     mcp.close().await;
 }
 
@@ -167,8 +180,8 @@ async fn stdio_crash_is_reported_and_restarted_on_the_next_call() {
 
     // The same tool value works again: the server was started anew.
     let second = call(pid, json!({})).await.unwrap();
-    let (first, second) = (first.as_str().unwrap(), second.as_str().unwrap());
-    assert!(first.parse::<u32>().is_ok() && second.parse::<u32>().is_ok(), "{first} {second}");
+    let (first, second) = (&first["result"], &second["result"]);
+    assert!(first.as_u64().is_some() && second.as_u64().is_some(), "{first} {second}");
     assert_ne!(first, second, "a new process answers");
     assert!(matches!(mcp.status()[0].1, ServerStatus::Connected { .. }));
     mcp.close().await;
@@ -226,12 +239,12 @@ async fn http_with_auth_header_alongside_stdio() {
     let remote = find(&tools, "remote/web_search");
     let local = find(&tools, "local/web_search");
     assert_eq!(
-        call(remote, json!({"query": "http"})).await.unwrap(),
-        json!("Python results for: http")
+        call(remote, json!({"query": "http"})).await.unwrap()["result"],
+        "Python results for: http"
     );
     assert_eq!(
-        call(local, json!({"query": "stdio"})).await.unwrap(),
-        json!("Python results for: stdio")
+        call(local, json!({"query": "stdio"})).await.unwrap()["result"],
+        "Python results for: stdio"
     );
     let sum = call(find(&tools, "remote/add"), json!({"a": 1, "b": 2})).await.unwrap();
     assert_eq!(sum["sum"], 3);

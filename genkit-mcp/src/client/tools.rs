@@ -63,9 +63,10 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// What the model gets from a `tools/call` result, as Genkit JS shapes it:
+/// What the model gets from a `tools/call` result, as Genkit JS (1.42) shapes it:
 /// - `isError`: `{"error": <the text of its content>}` (a result the model reads, not a
 ///   failed call);
+/// - `structuredContent`, when present;
 /// - text only: the text, parsed as JSON when it looks like an object or array;
 /// - one non-text content block: that block;
 /// - anything else: the whole result.
@@ -79,6 +80,9 @@ pub(crate) fn output_of(result: Value) -> Value {
     };
     if result.get("isError").and_then(Value::as_bool) == Some(true) {
         return json!({ "error": text_of(&content) });
+    }
+    if let Some(structured) = result.remove("structuredContent") {
+        return structured;
     }
     let all_text = content.iter().all(|c| {
         c.get("type").and_then(Value::as_str) == Some("text")
@@ -140,7 +144,13 @@ mod tests {
     fn one_image_is_that_block_and_mixed_content_is_the_result() {
         let img = json!({"type": "image", "data": "AAAA", "mimeType": "image/png"});
         assert_eq!(output_of(json!({"content": [img.clone()]})), img);
-        let mixed = json!({"content": [{"type": "text", "text": "a"}, img], "structuredContent": {"x": 1}});
+        let mixed = json!({"content": [{"type": "text", "text": "a"}, img], "_meta": {"x": 1}});
         assert_eq!(output_of(mixed.clone()), mixed);
+    }
+
+    #[test]
+    fn structured_content_wins_over_text() {
+        let out = output_of(json!({"content": [{"type": "text", "text": "3"}], "structuredContent": {"sum": 3}}));
+        assert_eq!(out, json!({"sum": 3}));
     }
 }

@@ -45,3 +45,71 @@ impl Drop for Child {
         let _ = self.0.start_kill();
     }
 }
+
+/// Genkit's spans (target `genkit`) of this test binary, with their fields, collected by
+/// a global subscriber installed on first use.
+pub mod spans {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+    /// One span: its fields by name (`genkit:name`, `genkit:path`, …).
+    pub type Fields = BTreeMap<String, String>;
+
+    static SPANS: Mutex<Vec<(u64, Fields)>> = Mutex::new(Vec::new());
+
+    struct Rec<'a>(&'a mut Fields);
+
+    impl Visit for Rec<'_> {
+        fn record_str(&mut self, f: &Field, v: &str) {
+            self.0.insert(f.name().into(), v.into());
+        }
+        fn record_bool(&mut self, f: &Field, v: bool) {
+            self.0.insert(f.name().into(), v.to_string());
+        }
+        fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
+            self.0.insert(f.name().into(), format!("{v:?}"));
+        }
+    }
+
+    struct Collect;
+
+    impl<S: tracing::Subscriber> Layer<S> for Collect {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _cx: Context<'_, S>) {
+            if attrs.metadata().target() == "genkit" {
+                let mut fields = Fields::new();
+                attrs.record(&mut Rec(&mut fields));
+                SPANS.lock().unwrap().push((id.into_u64(), fields));
+            }
+        }
+        fn on_record(&self, id: &Id, values: &Record<'_>, _cx: Context<'_, S>) {
+            let mut spans = SPANS.lock().unwrap();
+            if let Some((_, f)) = spans.iter_mut().rev().find(|(i, _)| *i == id.into_u64()) {
+                values.record(&mut Rec(f));
+            }
+        }
+    }
+
+    /// Starts collecting (once per test binary).
+    pub fn collect() {
+        static ONCE: OnceLock<()> = OnceLock::new();
+        ONCE.get_or_init(|| {
+            let subscriber = tracing_subscriber::registry().with(Collect);
+            tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        });
+    }
+
+    /// The spans collected so far whose `genkit:path` contains `needle`.
+    pub fn with_path(needle: &str) -> Vec<Fields> {
+        SPANS
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, f)| f.get("genkit:path").is_some_and(|p| p.contains(needle)))
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+}
