@@ -50,6 +50,10 @@ pub use genkit_axum as axum;
 #[cfg(feature = "store")]
 pub use genkit_store as store;
 
+/// Model Context Protocol client and server: `genkit::mcp::McpHost`, `genkit::mcp::McpServer`.
+#[cfg(feature = "mcp")]
+pub use genkit_mcp as mcp;
+
 #[doc(hidden)]
 pub mod __private {
     pub use genkit_core::__private::*;
