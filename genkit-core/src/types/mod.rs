@@ -1,5 +1,6 @@
 //! Genkit's data model, wire-compatible with its JSON (camelCase).
 
+mod interruption;
 mod message;
 mod options;
 mod part;
@@ -7,6 +8,7 @@ mod request;
 mod response;
 
 pub(crate) use message::is_falsy;
+pub use interruption::Interruption;
 pub use message::{Message, Role};
 pub use options::{GenerateActionOptions, GenerateActionOutputConfig, MiddlewareRef, Resume};
 pub use part::{Media, Metadata, Part, Resource, ToolRequest, ToolResponse, reasoning_of, text_of};
