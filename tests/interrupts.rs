@@ -57,7 +57,6 @@ async fn serve() -> Served {
     let ai = Genkit::builder()
         .plugin(GoogleAi::new("test-key").with_base_url(gemini.base_url()))
         .model("googleai/gemini-2.0-flash")
-        .without_submitted_actions()
         .build()
         .await
         .expect("genkit");
@@ -146,10 +145,13 @@ async fn served_flow_answers_an_interrupt_and_resumes_from_it() {
 
     // Or denies: the model reads the refusal instead of the tool's result.
     let mut denied = details.clone();
-    denied["resume"] = json!({"respond": [{
-        "toolResponse": {"name": "web_search", "output": ToolApproval::denied("not now")},
-        "metadata": {"interruptResponse": true}
-    }]});
+    let mut answer = json!({"name": "web_search", "output": ToolApproval::denied("not now")});
+    if let Some(r) = interrupts[0]["toolRequest"].get("ref") {
+        answer["ref"] = r.clone();
+    }
+    denied["resume"] = json!({"respond": [
+        {"toolResponse": answer, "metadata": {"interruptResponse": true}}
+    ]});
     let (status, body) = post_json(
         &s.url,
         "/research",
@@ -169,7 +171,7 @@ async fn served_agent_streams_interrupts_on_turn_end_and_takes_the_approval() {
     let (status, sse) = post_json(
         &s.url,
         "/myAgent?stream=true",
-        json!({"data": {"message": "Search: Rust"}}),
+        json!({"data": {"message": {"role": "user", "content": [{"text": "Search: Rust"}]}}}),
     )
     .await;
     assert_eq!(status, 200, "{sse}");

@@ -17,7 +17,7 @@ use crate::error::{Error, Result, Status};
 /// {"restart"?: [...], "respond"?: [...]}}`. To approve a request (for example one
 /// `ToolApproval` stopped), send `{"toolRequest": <the part's toolRequest>, "metadata":
 /// {"resumed": {"toolApproved": true}}}` in `resume.restart`; to answer in the tool's
-/// place, `{"toolResponse": {"name", "ref"?, "output"}, "metadata":
+/// place, `{"toolResponse": {"name", "ref" (both the request's), "output"}, "metadata":
 /// {"interruptResponse": true}}` in `resume.respond`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
