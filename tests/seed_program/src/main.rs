@@ -16,13 +16,13 @@ async fn web_search(input: SearchInput) -> Result<String> {
 }
 
 #[genkit::flow]
-async fn research_flow(ai: &Genkit, input: SearchInput) -> Result<String> {
-    let response = ai
+async fn research_flow(ai: &Genkit, input: SearchInput, cx: FlowContext) -> Result<String> {
+    let call = ai
         .generate()
         .prompt(format!("Research: {}", input.query))
         .tools([web_search])
-        .use_(Retry::new().max_retries(3))
-        .await?;
+        .use_(Retry::new().max_retries(3));
+    let response = cx.forward(call).await?; // streams chunks when the caller streams
     Ok(response.text())
 }
 
