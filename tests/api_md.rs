@@ -79,7 +79,6 @@ struct UseEntry {
 }
 
 struct Module {
-    krate: String,
     parent: Option<ModId>,
     /// `(name, def, public)`.
     items: Vec<(String, Def, bool)>,
@@ -179,7 +178,6 @@ impl World {
     fn load_items(&mut self, krate: &str, items: &[Item], dir: &Path, parent: Option<ModId>) -> ModId {
         let id = self.modules.len();
         self.modules.push(Module {
-            krate: krate.into(),
             parent,
             items: Vec::new(),
             uses: Vec::new(),
@@ -349,20 +347,35 @@ impl World {
             "self" => vec![Def::Module(m)],
             "super" => self.modules[m].parent.map(Def::Module).into_iter().collect(),
             name => {
-                if let Some(&r) = self.crate_roots.get(name) {
+                // A local module first (a `use` path's first segment names a module or
+                // a crate), then what the module imports, then a crate.
+                let module: Vec<Def> = self.modules[m]
+                    .items
+                    .iter()
+                    .filter(|(n, d, _)| n == name && matches!(d, Def::Module(_)))
+                    .map(|(_, d, _)| d.clone())
+                    .collect();
+                if !rest.is_empty() && !module.is_empty() {
+                    module
+                } else if let Some(&r) = self.crate_roots.get(name).filter(|_| !rest.is_empty()) {
                     vec![Def::Module(r)]
                 } else {
                     let local = self.lookup(m, name, depth + 1, false);
-                    if local.is_empty() {
-                        vec![Def::External(name.to_string())]
-                    } else {
+                    if !local.is_empty() {
                         local
+                    } else if let Some(&r) = self.crate_roots.get(name) {
+                        vec![Def::Module(r)]
+                    } else {
+                        vec![Def::External(name.to_string())]
                     }
                 }
             }
         };
         let mut current = start;
-        for seg in rest {
+        if !rest.is_empty() {
+            current.retain(|d| !matches!(d, Def::Item(_)));
+        }
+        for (i, seg) in rest.iter().enumerate() {
             let mut next = Vec::new();
             for d in &current {
                 match d {
@@ -370,6 +383,9 @@ impl World {
                     Def::External(p) => next.push(Def::External(format!("{p}::{seg}"))),
                     Def::Item(_) => {}
                 }
+            }
+            if i + 1 < rest.len() {
+                next.retain(|d| !matches!(d, Def::Item(_)));
             }
             current = next;
         }
