@@ -93,7 +93,10 @@ async fn main() -> Result<()> {
         // The turn stopped for approval: answer each waiting call; the next turn runs.
         for part in end.interrupts() {
             let call = part.tool_request.as_ref().map(|r| r.name.as_str());
-            eprintln!("\n{call:?} needs approval: {}", if approve { "approved" } else { "denied" });
+            eprintln!(
+                "\n{call:?} needs approval: {}",
+                if approve { "approved" } else { "denied" }
+            );
             conn.send(if approve {
                 AgentInput::restart(part, json!({"toolApproved": true}))
             } else {

@@ -17,12 +17,12 @@ pub use genkit_macros::{flow, schema, tool};
 
 /// What most programs need: `use genkit::prelude::*;`.
 pub mod prelude {
+    pub use crate::{Deserialize, JsonSchema, Serialize};
     pub use futures::StreamExt;
     pub use genkit_core::{
         Error, FinishReason, FlowContext, GenerateResponse, GenerateResponseChunk, Genkit, Message,
         ModelContext, ModelInfo, ModelSupports, Part, Result, Role, Status, ToolContext,
     };
-    pub use crate::{Deserialize, JsonSchema, Serialize};
     pub use serde_json::{Value, json};
 }
 

@@ -150,7 +150,9 @@ fn tidy(tokens: impl ToTokens) -> String {
             s = s.replace(a, b);
         }
     }
-    s.replace("->", " -> ").replace("  ", " ").replace(">=", " >= ")
+    s.replace("->", " -> ")
+        .replace("  ", " ")
+        .replace(">=", " >= ")
 }
 
 fn fn_sig(sig: &syn::Signature) -> String {
@@ -170,12 +172,19 @@ impl World {
     }
 
     fn load_file(&mut self, krate: &str, file: &Path, dir: &Path, parent: Option<ModId>) -> ModId {
-        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let text =
+            std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let parsed = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         self.load_items(krate, &parsed.items, dir, parent)
     }
 
-    fn load_items(&mut self, krate: &str, items: &[Item], dir: &Path, parent: Option<ModId>) -> ModId {
+    fn load_items(
+        &mut self,
+        krate: &str,
+        items: &[Item],
+        dir: &Path,
+        parent: Option<ModId>,
+    ) -> ModId {
         let id = self.modules.len();
         self.modules.push(Module {
             parent,
@@ -221,7 +230,9 @@ impl World {
                         self.load_file(krate, &file, &child_dir, Some(m))
                     }
                 };
-                self.modules[m].items.push((name, Def::Module(child), is_pub(&x.vis)));
+                self.modules[m]
+                    .items
+                    .push((name, Def::Module(child), is_pub(&x.vis)));
             }
             Item::Use(x) if !skipped(&x.attrs) => {
                 let mut out = Vec::new();
@@ -235,44 +246,96 @@ impl World {
                 }
             }
             Item::Fn(x) if !skipped(&x.attrs) => {
-                let derive = x.attrs.iter().find(|a| a.path().is_ident("proc_macro_derive"));
+                let derive = x
+                    .attrs
+                    .iter()
+                    .find(|a| a.path().is_ident("proc_macro_derive"));
                 if let Some(d) = derive {
                     let list = d.meta.require_list().expect("derive name");
                     let name = list.tokens.to_string();
-                    let name = name.split([',', ' ']).next().unwrap_or_default().to_string();
+                    let name = name
+                        .split([',', ' '])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
                     let sig = format!("#[derive({name})]");
                     self.add_item(m, true, info("derive", name, sig, vec![]));
-                } else if x.attrs.iter().any(|a| a.path().is_ident("proc_macro_attribute")) {
+                } else if x
+                    .attrs
+                    .iter()
+                    .any(|a| a.path().is_ident("proc_macro_attribute"))
+                {
                     let name = x.sig.ident.to_string();
                     let sig = format!("#[{name}]");
                     self.add_item(m, true, info("attribute", name, sig, vec![]));
                 } else {
                     let sig = fn_sig(&x.sig);
-                    self.add_item(m, is_pub(&x.vis), info("fn", x.sig.ident.to_string(), sig, vec![]));
+                    self.add_item(
+                        m,
+                        is_pub(&x.vis),
+                        info("fn", x.sig.ident.to_string(), sig, vec![]),
+                    );
                 }
             }
             Item::Struct(x) if !skipped(&x.attrs) => {
                 let fields: Vec<&syn::Field> = x.fields.iter().filter(|f| is_pub(&f.vis)).collect();
-                let members = fields.iter().filter_map(|f| f.ident.as_ref()).map(|i| i.to_string()).collect();
+                let members = fields
+                    .iter()
+                    .filter_map(|f| f.ident.as_ref())
+                    .map(|i| i.to_string())
+                    .collect();
                 let shape = match &x.fields {
                     syn::Fields::Named(_) => format!(
                         " {{ {} }}",
                         fields
                             .iter()
-                            .map(|f| format!("{}: {}", f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default(), tidy(&f.ty)))
+                            .map(|f| format!(
+                                "{}: {}",
+                                f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default(),
+                                tidy(&f.ty)
+                            ))
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                    syn::Fields::Unnamed(u) => format!("({})", u.unnamed.iter().map(|f| if is_pub(&f.vis) { tidy(&f.ty) } else { "_".into() }).collect::<Vec<_>>().join(", ")),
+                    syn::Fields::Unnamed(u) => format!(
+                        "({})",
+                        u.unnamed
+                            .iter()
+                            .map(|f| if is_pub(&f.vis) {
+                                tidy(&f.ty)
+                            } else {
+                                "_".into()
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     syn::Fields::Unit => String::new(),
                 };
                 let sig = format!("struct {}{}{}", x.ident, tidy(&x.generics), shape);
-                self.add_item(m, is_pub(&x.vis), info("struct", x.ident.to_string(), sig, members));
+                self.add_item(
+                    m,
+                    is_pub(&x.vis),
+                    info("struct", x.ident.to_string(), sig, members),
+                );
             }
             Item::Enum(x) if !skipped(&x.attrs) => {
-                let variants: Vec<String> = x.variants.iter().filter(|v| !skipped(&v.attrs)).map(|v| v.ident.to_string()).collect();
-                let sig = format!("enum {}{} {{ {} }}", x.ident, tidy(&x.generics), variants.join(" | "));
-                self.add_item(m, is_pub(&x.vis), info("enum", x.ident.to_string(), sig, variants));
+                let variants: Vec<String> = x
+                    .variants
+                    .iter()
+                    .filter(|v| !skipped(&v.attrs))
+                    .map(|v| v.ident.to_string())
+                    .collect();
+                let sig = format!(
+                    "enum {}{} {{ {} }}",
+                    x.ident,
+                    tidy(&x.generics),
+                    variants.join(" | ")
+                );
+                self.add_item(
+                    m,
+                    is_pub(&x.vis),
+                    info("enum", x.ident.to_string(), sig, variants),
+                );
             }
             Item::Trait(x) if !skipped(&x.attrs) => {
                 let mut members = Vec::new();
@@ -289,33 +352,71 @@ impl World {
                         sigs.push(format!("type {}", t.ident));
                     }
                 }
-                let sig = format!("trait {}{} {{ {} }}", x.ident, tidy(&x.generics), sigs.join("; "));
-                self.add_item(m, is_pub(&x.vis), info("trait", x.ident.to_string(), sig, members));
+                let sig = format!(
+                    "trait {}{} {{ {} }}",
+                    x.ident,
+                    tidy(&x.generics),
+                    sigs.join("; ")
+                );
+                self.add_item(
+                    m,
+                    is_pub(&x.vis),
+                    info("trait", x.ident.to_string(), sig, members),
+                );
             }
             Item::Type(x) if !skipped(&x.attrs) => {
                 let sig = format!("type {}{} = {}", x.ident, tidy(&x.generics), tidy(&x.ty));
-                self.add_item(m, is_pub(&x.vis), info("type", x.ident.to_string(), sig, vec![]));
+                self.add_item(
+                    m,
+                    is_pub(&x.vis),
+                    info("type", x.ident.to_string(), sig, vec![]),
+                );
             }
             Item::Const(x) if !skipped(&x.attrs) => {
                 let sig = format!("const {}: {}", x.ident, tidy(&x.ty));
-                self.add_item(m, is_pub(&x.vis), info("const", x.ident.to_string(), sig, vec![]));
+                self.add_item(
+                    m,
+                    is_pub(&x.vis),
+                    info("const", x.ident.to_string(), sig, vec![]),
+                );
             }
             Item::Static(x) if !skipped(&x.attrs) => {
                 let sig = format!("static {}: {}", x.ident, tidy(&x.ty));
-                self.add_item(m, is_pub(&x.vis), info("static", x.ident.to_string(), sig, vec![]));
+                self.add_item(
+                    m,
+                    is_pub(&x.vis),
+                    info("static", x.ident.to_string(), sig, vec![]),
+                );
             }
-            Item::Macro(x) if !skipped(&x.attrs) && x.attrs.iter().any(|a| a.path().is_ident("macro_export")) => {
+            Item::Macro(x)
+                if !skipped(&x.attrs)
+                    && x.attrs.iter().any(|a| a.path().is_ident("macro_export")) =>
+            {
                 if let Some(name) = &x.ident {
                     let root = self.crate_root_of(m);
                     let id = self.items.len();
-                    self.items.push(info("macro", name.to_string(), format!("{name}!(..)"), vec![]));
-                    self.modules[root].items.push((name.to_string(), Def::Item(id), true));
+                    self.items.push(info(
+                        "macro",
+                        name.to_string(),
+                        format!("{name}!(..)"),
+                        vec![],
+                    ));
+                    self.modules[root]
+                        .items
+                        .push((name.to_string(), Def::Item(id), true));
                 }
             }
             Item::Impl(x) if x.trait_.is_none() && !skipped(&x.attrs) => {
-                let syn::Type::Path(tp) = &*x.self_ty else { return };
-                let Some(last) = tp.path.segments.last() else { return };
-                let entry = self.methods.entry((krate.to_string(), last.ident.to_string())).or_default();
+                let syn::Type::Path(tp) = &*x.self_ty else {
+                    return;
+                };
+                let Some(last) = tp.path.segments.last() else {
+                    return;
+                };
+                let entry = self
+                    .methods
+                    .entry((krate.to_string(), last.ident.to_string()))
+                    .or_default();
                 for ii in &x.items {
                     if let syn::ImplItem::Fn(f) = ii
                         && is_pub(&f.vis)
@@ -345,7 +446,11 @@ impl World {
         let start: Vec<Def> = match first.as_str() {
             "crate" => vec![Def::Module(self.crate_root_of(m))],
             "self" => vec![Def::Module(m)],
-            "super" => self.modules[m].parent.map(Def::Module).into_iter().collect(),
+            "super" => self.modules[m]
+                .parent
+                .map(Def::Module)
+                .into_iter()
+                .collect(),
             name => {
                 // A local module first (a `use` path's first segment names a module or
                 // a crate), then what the module imports, then a crate.
@@ -410,7 +515,11 @@ impl World {
             }
         }
         if out.is_empty() {
-            for u in module.uses.iter().filter(|u| u.name.is_none() && (u.public || !from_outside)) {
+            for u in module
+                .uses
+                .iter()
+                .filter(|u| u.name.is_none() && (u.public || !from_outside))
+            {
                 for target in self.resolve(m, &u.path, depth + 1) {
                     if let Def::Module(t) = target {
                         out.extend(self.lookup(t, name, depth + 1, true));
@@ -447,7 +556,10 @@ impl World {
                             // Names bound explicitly shadow the glob's.
                             for (n, d) in self.exports(t) {
                                 let explicit = module.items.iter().any(|(o, _, p)| *p && *o == n)
-                                    || module.uses.iter().any(|u| u.public && u.name.as_deref() == Some(n.as_str()));
+                                    || module
+                                        .uses
+                                        .iter()
+                                        .any(|u| u.public && u.name.as_deref() == Some(n.as_str()));
                                 if !explicit {
                                     out.push((n, d));
                                 }
@@ -464,7 +576,11 @@ impl World {
     }
 }
 
-fn flatten_use(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, Option<String>)>) {
+fn flatten_use(
+    tree: &UseTree,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, Option<String>)>,
+) {
     match tree {
         UseTree::Path(p) => {
             prefix.push(p.ident.to_string());
@@ -517,7 +633,12 @@ fn public_api() -> Vec<ApiItem> {
     for (name, src) in &crates {
         world.load_crate(name, src);
     }
-    let facade = world.load_file("genkit", &root().join("src/lib.rs"), &root().join("src"), None);
+    let facade = world.load_file(
+        "genkit",
+        &root().join("src/lib.rs"),
+        &root().join("src"),
+        None,
+    );
     world.crate_roots.insert("genkit".into(), facade);
 
     let mut seen_mod: BTreeSet<ModId> = BTreeSet::new();
@@ -527,7 +648,11 @@ fn public_api() -> Vec<ApiItem> {
     let mut out = Vec::new();
     while let Some((m, prefix)) = queue.pop_front() {
         for (name, def) in world.exports(m) {
-            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}::{name}") };
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}::{name}")
+            };
             if seen.contains_key(&def) {
                 continue;
             }
@@ -550,7 +675,12 @@ fn public_api() -> Vec<ApiItem> {
                     let mut members = info.members.clone();
                     let mut member_sigs = Vec::new();
                     if matches!(info.kind, "struct" | "enum" | "trait") {
-                        for (meth, sig) in world.methods.get(&(info.krate.clone(), info.name.clone())).into_iter().flatten() {
+                        for (meth, sig) in world
+                            .methods
+                            .get(&(info.krate.clone(), info.name.clone()))
+                            .into_iter()
+                            .flatten()
+                        {
                             if !members.contains(meth) {
                                 members.push(meth.clone());
                             }
@@ -610,9 +740,23 @@ fn has_word(line: &str, word: &str) -> bool {
 #[test]
 fn api_md_lists_every_public_item_with_its_members() {
     let api = public_api();
-    assert!(api.len() > 100, "the walk found only {} items: is it broken?", api.len());
-    for expected in ["Genkit", "GenerateBuilder", "agent::AgentInput", "tool", "prelude", "Interruption"] {
-        assert!(api.iter().any(|i| i.path == expected), "the walk missed `{expected}`");
+    assert!(
+        api.len() > 100,
+        "the walk found only {} items: is it broken?",
+        api.len()
+    );
+    for expected in [
+        "Genkit",
+        "GenerateBuilder",
+        "agent::AgentInput",
+        "tool",
+        "prelude",
+        "Interruption",
+    ] {
+        assert!(
+            api.iter().any(|i| i.path == expected),
+            "the walk missed `{expected}`"
+        );
     }
     let page = page();
     let lines = item_lines(&page);
@@ -628,19 +772,27 @@ fn api_md_lists_every_public_item_with_its_members() {
                 missing.push(line);
             }
             Some(line) => {
-                let absent: Vec<&String> = item.members.iter().filter(|m| !has_word(line, m)).collect();
+                let absent: Vec<&String> =
+                    item.members.iter().filter(|m| !has_word(line, m)).collect();
                 if !absent.is_empty() {
                     missing.push(format!(
                         "- `{}`: its line does not name {}",
                         item.path,
-                        absent.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                        absent
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
             }
         }
     }
     let known: BTreeSet<&str> = api.iter().map(|i| i.path.as_str()).collect();
-    let stale: Vec<&String> = lines.keys().filter(|p| !known.contains(p.as_str())).collect();
+    let stale: Vec<&String> = lines
+        .keys()
+        .filter(|p| !known.contains(p.as_str()))
+        .collect();
     assert!(
         missing.is_empty() && stale.is_empty(),
         "API.md is out of date.\n\n{} item(s) missing or incomplete (suggested lines; put each under its task):\n{}\n\n{} line(s) for items that are not public (any more): {:?}",
@@ -677,4 +829,45 @@ fn dump() {
         }
         println!("{line}");
     }
+}
+
+/// The README's seed program is exactly `tests/seed_program/src/main.rs` (a crate
+/// depending on `genkit` and `tokio` only, built with the workspace), so the program a
+/// new user copies from the README keeps compiling.
+#[test]
+fn readme_seed_program_is_the_seed_crate() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = readme
+        .split_once("## The seed's program")
+        .map(|(_, rest)| rest)
+        .expect("a `## The seed's program` section");
+    let block = section
+        .split("```rust\n")
+        .nth(1)
+        .and_then(|b| b.split_once("```"))
+        .map(|(code, _)| code)
+        .expect("a rust block in the seed section");
+    let main = std::fs::read_to_string(root().join("tests/seed_program/src/main.rs"))
+        .expect("tests/seed_program/src/main.rs");
+    assert_eq!(
+        block, main,
+        "the README's seed program and tests/seed_program/src/main.rs differ: change both"
+    );
+    let manifest = std::fs::read_to_string(root().join("tests/seed_program/Cargo.toml"))
+        .expect("tests/seed_program/Cargo.toml");
+    let deps: toml::Table = manifest.parse().expect("Cargo.toml parses");
+    let names: Vec<&String> = deps["dependencies"]
+        .as_table()
+        .expect("[dependencies]")
+        .keys()
+        .collect();
+    assert_eq!(
+        names,
+        ["genkit", "tokio"],
+        "the seed crate depends on genkit and tokio only"
+    );
+    assert!(
+        deps.get("dev-dependencies").is_none(),
+        "and nothing else, even for its tests"
+    );
 }

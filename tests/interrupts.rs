@@ -6,13 +6,13 @@
 
 mod common;
 
+use genkit::Interruption;
 use genkit::agent::InMemorySessionStore;
 use genkit::axum::axum::{Router, routing::post};
 use genkit::googleai::GoogleAi;
 use genkit::googleai::server::LocalGemini;
 use genkit::middleware::ToolApproval;
 use genkit::prelude::*;
-use genkit::Interruption;
 
 #[derive(Deserialize, Serialize, JsonSchema)]
 struct SearchInput {
@@ -113,18 +113,33 @@ async fn served_flow_answers_an_interrupt_and_resumes_from_it() {
     assert_eq!(status, 400, "{body}");
     let err: Value = serde_json::from_str(&body).expect("error JSON");
     assert_eq!(err["status"], "FAILED_PRECONDITION", "{body}");
-    assert!(err["message"].as_str().unwrap_or_default().contains("`web_search`"), "{body}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`web_search`"),
+        "{body}"
+    );
     let details = &err["details"];
     let interrupts = &details["interrupts"];
     assert_eq!(interrupts[0]["toolRequest"]["name"], "web_search", "{body}");
-    assert_eq!(interrupts[0]["toolRequest"]["input"], json!({"query": "Rust"}), "{body}");
+    assert_eq!(
+        interrupts[0]["toolRequest"]["input"],
+        json!({"query": "Rust"}),
+        "{body}"
+    );
     assert!(interrupts[0]["metadata"]["interrupt"].is_object(), "{body}");
     let messages = details["messages"].as_array().expect("messages");
     assert_eq!(messages.first().map(|m| &m["role"]), Some(&json!("user")));
     assert_eq!(messages.last().map(|m| &m["role"]), Some(&json!("model")));
 
     // Streaming callers get the same error as the last frame.
-    let (status, sse) = post_json(&s.url, "/research?stream=true", json!({"data": {"query": "Rust"}})).await;
+    let (status, sse) = post_json(
+        &s.url,
+        "/research?stream=true",
+        json!({"data": {"query": "Rust"}}),
+    )
+    .await;
     assert_eq!(status, 200, "{sse}");
     let last = frames(&sse).pop().expect("a frame");
     assert_eq!(last["error"]["status"], "FAILED_PRECONDITION", "{sse}");
@@ -141,7 +156,10 @@ async fn served_flow_answers_an_interrupt_and_resumes_from_it() {
     .await;
     assert_eq!(status, 200, "{body}");
     let out: Value = serde_json::from_str(&body).expect("result JSON");
-    assert_eq!(out["result"], "Based on web_search: Results for: Rust", "{body}");
+    assert_eq!(
+        out["result"], "Based on web_search: Results for: Rust",
+        "{body}"
+    );
 
     // Or denies: the model reads the refusal instead of the tool's result.
     let mut denied = details.clone();
@@ -161,7 +179,10 @@ async fn served_flow_answers_an_interrupt_and_resumes_from_it() {
     assert_eq!(status, 200, "{body}");
     let out: Value = serde_json::from_str(&body).expect("result JSON");
     let text = out["result"].as_str().unwrap_or_default();
-    assert!(text.starts_with("Based on web_search:") && text.contains("not now"), "{body}");
+    assert!(
+        text.starts_with("Based on web_search:") && text.contains("not now"),
+        "{body}"
+    );
     assert!(!text.contains("Results for"), "{body}");
 }
 
@@ -183,7 +204,11 @@ async fn served_agent_streams_interrupts_on_turn_end_and_takes_the_approval() {
     assert_eq!(turn_end["finishReason"], "interrupted", "{sse}");
     let interrupts = &turn_end["interrupts"];
     assert_eq!(interrupts[0]["toolRequest"]["name"], "web_search", "{sse}");
-    assert_eq!(interrupts[0]["toolRequest"]["input"], json!({"query": "Rust"}), "{sse}");
+    assert_eq!(
+        interrupts[0]["toolRequest"]["input"],
+        json!({"query": "Rust"}),
+        "{sse}"
+    );
     let session = frames
         .last()
         .and_then(|f| f["result"]["sessionId"].as_str())
@@ -200,7 +225,9 @@ async fn served_agent_streams_interrupts_on_turn_end_and_takes_the_approval() {
     assert_eq!(status, 200, "{body}");
     let out: Value = serde_json::from_str(&body).expect("result JSON");
     assert_eq!(out["result"]["finishReason"], "stop", "{body}");
-    let text = out["result"]["message"]["content"][0]["text"].as_str().unwrap_or_default();
+    let text = out["result"]["message"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
     assert_eq!(text, "Based on web_search: Results for: Rust", "{body}");
 }
 
@@ -224,13 +251,21 @@ async fn agent_stream_in_process_carries_interrupts_on_turn_end() {
     conn.send_text("Search: Rust").await.expect("send");
     let mut answered = 0;
     while let Some(chunk) = conn.next().await {
-        let Some(end) = chunk.expect("chunk").turn_end else { continue };
+        let Some(end) = chunk.expect("chunk").turn_end else {
+            continue;
+        };
         if end.interrupts().is_empty() {
-            assert_eq!(end.finish_reason, Some(genkit::agent::AgentFinishReason::Stop));
+            assert_eq!(
+                end.finish_reason,
+                Some(genkit::agent::AgentFinishReason::Stop)
+            );
             conn.close();
             continue;
         }
-        assert_eq!(end.finish_reason, Some(genkit::agent::AgentFinishReason::Interrupted));
+        assert_eq!(
+            end.finish_reason,
+            Some(genkit::agent::AgentFinishReason::Interrupted)
+        );
         for part in end.interrupts() {
             let input = genkit::agent::AgentInput::restart(part, json!({"toolApproved": true}));
             conn.send(input).await.expect("send");

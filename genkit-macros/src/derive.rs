@@ -131,12 +131,15 @@ fn expand_input(which: Which, input: DeriveInput) -> syn::Result<TokenStream> {
 
     let (body, derive_path) = match which {
         Which::Serialize | Which::Deserialize => {
-            let serde_crate = LitStr::new(&format!("{krate_str}::__private::serde"), Span::call_site());
+            let serde_crate =
+                LitStr::new(&format!("{krate_str}::__private::serde"), Span::call_site());
             shadow
                 .attrs
                 .push(syn::parse_quote!(#[serde(crate = #serde_crate, remote = #name_str)]));
             if !has_rename(&input.attrs, &["serde"]) {
-                shadow.attrs.push(syn::parse_quote!(#[serde(rename = #name_str)]));
+                shadow
+                    .attrs
+                    .push(syn::parse_quote!(#[serde(rename = #name_str)]));
             }
             let derive = match which {
                 Which::Serialize => quote!(#serde::Serialize),
@@ -173,13 +176,17 @@ fn expand_input(which: Which, input: DeriveInput) -> syn::Result<TokenStream> {
             (body, derive)
         }
         Which::JsonSchema => {
-            let schemars_crate =
-                LitStr::new(&format!("{krate_str}::__private::schemars"), Span::call_site());
+            let schemars_crate = LitStr::new(
+                &format!("{krate_str}::__private::schemars"),
+                Span::call_site(),
+            );
             shadow
                 .attrs
                 .push(syn::parse_quote!(#[schemars(crate = #schemars_crate)]));
             if !has_rename(&input.attrs, &["serde", "schemars"]) {
-                shadow.attrs.push(syn::parse_quote!(#[schemars(rename = #name_str)]));
+                shadow
+                    .attrs
+                    .push(syn::parse_quote!(#[schemars(rename = #name_str)]));
             }
             let (impl_generics, _, where_clause) = generics.split_for_impl();
             let shadow_ty = quote!(<#shadow_ident #ty_generics as #schemars::JsonSchema>);

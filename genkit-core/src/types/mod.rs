@@ -7,8 +7,8 @@ mod part;
 mod request;
 mod response;
 
-pub(crate) use message::is_falsy;
 pub use interruption::Interruption;
+pub(crate) use message::is_falsy;
 pub use message::{Message, Role};
 pub use options::{GenerateActionOptions, GenerateActionOutputConfig, MiddlewareRef, Resume};
 pub use part::{Media, Metadata, Part, Resource, ToolRequest, ToolResponse, reasoning_of, text_of};

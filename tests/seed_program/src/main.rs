@@ -61,7 +61,8 @@ async fn main() -> Result<()> {
         .store(InMemorySessionStore::new())
         .build()?;
     let mut conn = agent.stream_bidi().await?;
-    conn.send_text("What's happening with Gemini 2.5 Pro?").await?;
+    conn.send_text("What's happening with Gemini 2.5 Pro?")
+        .await?;
     conn.close();
     while let Some(chunk) = conn.next().await {
         if let Some(m) = chunk?.model_chunk {
@@ -71,7 +72,9 @@ async fn main() -> Result<()> {
     println!();
 
     // A flow is an ordinary async fn: call it directly (traced as a flow)…
-    let query = SearchInput { query: "Rust".into() };
+    let query = SearchInput {
+        query: "Rust".into(),
+    };
     println!("{}", research_flow(&ai, query).await?);
 
     // …or serve it: `POST /research` (the seed's FastAPI line) and the agent.

@@ -31,7 +31,9 @@ struct Node {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Action {
     /// Search.
-    Search { query: String },
+    Search {
+        query: String,
+    },
     Stop,
 }
 
@@ -88,7 +90,11 @@ mod reference {
 
 #[genkit::tool]
 async fn search(input: SearchInput) -> Result<Page<Action>> {
-    Ok(Page { items: vec![Action::Search { query: input.query_text }] })
+    Ok(Page {
+        items: vec![Action::Search {
+            query: input.query_text,
+        }],
+    })
 }
 
 #[test]
@@ -102,34 +108,66 @@ fn prelude_derives_work_with_genkit_alone() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("unknown field `extra`"), "{err}");
-    let err = serde_json::from_value::<SearchInput>(json!(5)).err().map(|e| e.to_string());
-    assert_eq!(err.as_deref(), Some("invalid type: integer `5`, expected struct SearchInput"));
+    let err = serde_json::from_value::<SearchInput>(json!(5))
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("invalid type: integer `5`, expected struct SearchInput")
+    );
 
-    let tree = Node { name: "a".into(), children: vec![Node { name: "b".into(), children: vec![] }] };
+    let tree = Node {
+        name: "a".into(),
+        children: vec![Node {
+            name: "b".into(),
+            children: vec![],
+        }],
+    };
     assert_eq!(roundtrip(&tree), tree);
     let stop = Action::Stop;
-    assert_eq!(serde_json::to_value(&stop).unwrap(), json!({"kind": "stop"}));
-    assert_eq!(roundtrip(&Action::Search { query: "q".into() }), Action::Search { query: "q".into() });
-    assert_eq!(roundtrip(&Page { items: vec![1u8] }), Page { items: vec![1u8] });
+    assert_eq!(
+        serde_json::to_value(&stop).unwrap(),
+        json!({"kind": "stop"})
+    );
+    assert_eq!(
+        roundtrip(&Action::Search { query: "q".into() }),
+        Action::Search { query: "q".into() }
+    );
+    assert_eq!(
+        roundtrip(&Page { items: vec![1u8] }),
+        Page { items: vec![1u8] }
+    );
     assert_eq!(roundtrip(&Meters(2.5)), Meters(2.5));
     assert_eq!(roundtrip(&Nothing), Nothing);
-    assert_eq!(serde_json::to_value(Qualified { x: 1 }).unwrap(), json!({"x": 1}));
+    assert_eq!(
+        serde_json::to_value(Qualified { x: 1 }).unwrap(),
+        json!({"x": 1})
+    );
 
     // The schemas are what schemars' own derive gives (names, descriptions, renames).
     let schema = serde_json::to_value(genkit::schemars::schema_for!(SearchInput)).unwrap();
     assert_eq!(schema["title"], "SearchInput");
     assert_eq!(schema["description"], "What to search for.");
-    assert_eq!(schema["properties"]["queryText"]["description"], "The query text.");
+    assert_eq!(
+        schema["properties"]["queryText"]["description"],
+        "The query text."
+    );
     assert_eq!(schema["required"], json!(["queryText"]));
     assert_eq!(schema["additionalProperties"], json!(false));
     let schema = serde_json::to_value(genkit::schemars::schema_for!(Node)).unwrap();
-    assert_eq!(schema, serde_json::to_value(genkit::schemars::schema_for!(reference::Node)).unwrap());
+    assert_eq!(
+        schema,
+        serde_json::to_value(genkit::schemars::schema_for!(reference::Node)).unwrap()
+    );
     let schema = serde_json::to_value(genkit::schemars::schema_for!(SearchInput)).unwrap();
     let expected = genkit::schemars::schema_for!(reference::SearchInput);
     assert_eq!(schema, serde_json::to_value(expected).unwrap());
     let schema = serde_json::to_value(genkit::schemars::schema_for!(Action)).unwrap();
     let text = schema.to_string();
-    assert!(text.contains(r#""const":"search""#) && text.contains(r#""const":"stop""#), "{text}");
+    assert!(
+        text.contains(r#""const":"search""#) && text.contains(r#""const":"stop""#),
+        "{text}"
+    );
     let schema = serde_json::to_value(genkit::schemars::schema_for!(Qualified)).unwrap();
     assert_eq!(schema["title"], "Renamed");
     let _ = search;
