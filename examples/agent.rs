@@ -8,9 +8,14 @@
 //! The session id is the first argument (or `AGENT_SESSION_ID`), the message the second;
 //! the database is `AGENT_DB` (default: `genkit-agent-example.db` in the temp dir).
 //! Without `GEMINI_API_KEY` it talks to a local Gemini-compatible server.
+//!
+//! `web_search` needs approval (`ToolApproval`): the turn ends `interrupted` with the
+//! waiting requests on its `turnEnd`, and the example answers them on the same
+//! connection: approved, or denied with `APPROVE=no`.
 
-use genkit::agent::{AgentInit, GetSnapshotRequest};
+use genkit::agent::{AgentInit, AgentInput, GetSnapshotRequest};
 use genkit::googleai::GoogleAi;
+use genkit::middleware::ToolApproval;
 use genkit::prelude::*;
 use genkit::store::SqliteSessionStore;
 
@@ -49,6 +54,7 @@ async fn main() -> Result<()> {
         .define_agent("myAgent")
         .system("You are a helpful assistant.")
         .tools([web_search])
+        .use_(ToolApproval::new()) // every tool call waits for the user
         .store(SqliteSessionStore::open(&db)?)
         .build()?;
 
@@ -73,10 +79,30 @@ async fn main() -> Result<()> {
         .stream_bidi_with(AgentInit::session(&session_id))
         .await?;
     conn.send_text(message).await?;
-    conn.close();
+    let approve = std::env::var("APPROVE").map_or(true, |v| v != "no");
     while let Some(chunk) = conn.next().await {
-        if let Some(m) = chunk?.model_chunk {
+        let chunk = chunk?;
+        if let Some(m) = chunk.model_chunk {
             print!("{}", m.text());
+        }
+        let Some(end) = chunk.turn_end else { continue };
+        if end.interrupts().is_empty() {
+            conn.close(); // the turn is answered: no more input, the stream ends
+            continue;
+        }
+        // The turn stopped for approval: answer each waiting call; the next turn runs.
+        for part in end.interrupts() {
+            let call = part.tool_request.as_ref().map(|r| r.name.as_str());
+            eprintln!(
+                "\n{call:?} needs approval: {}",
+                if approve { "approved" } else { "denied" }
+            );
+            conn.send(if approve {
+                AgentInput::restart(part, json!({"toolApproved": true}))
+            } else {
+                AgentInput::respond(part, ToolApproval::denied("The user said no."))
+            })
+            .await?;
         }
     }
     println!();

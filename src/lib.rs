@@ -17,13 +17,12 @@ pub use genkit_macros::{flow, schema, tool};
 
 /// What most programs need: `use genkit::prelude::*;`.
 pub mod prelude {
+    pub use crate::{Deserialize, JsonSchema, Serialize};
     pub use futures::StreamExt;
     pub use genkit_core::{
         Error, FinishReason, FlowContext, GenerateResponse, GenerateResponseChunk, Genkit, Message,
         ModelContext, ModelInfo, ModelSupports, Part, Result, Role, Status, ToolContext,
     };
-    pub use schemars::JsonSchema;
-    pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value, json};
 }
 
@@ -60,8 +59,20 @@ pub mod __private {
 }
 
 pub use futures;
-/// Re-exported so derives in user code resolve without extra dependencies:
-/// `#[derive(genkit::Deserialize, genkit::JsonSchema)]` works too.
-pub use schemars::{self, JsonSchema};
-pub use serde::{self, Deserialize, Serialize};
+pub use schemars;
+pub use serde;
 pub use serde_json;
+
+// `Serialize`, `Deserialize` and `JsonSchema` name serde's and schemars' traits and, as
+// derives, genkit's (serde's and schemars' own derives routed through `genkit`, so
+// `#[derive(Deserialize, JsonSchema)]` works in a crate that depends on `genkit` alone).
+#[doc(inline)]
+pub use genkit_macros::{Deserialize, JsonSchema, Serialize};
+#[doc(no_inline)]
+pub use serde::{de::Deserialize, ser::Serialize};
+#[doc(no_inline)]
+pub use traits::*;
+mod traits {
+    // A glob, so the explicit derive import above takes the macro namespace.
+    pub use schemars::JsonSchema;
+}

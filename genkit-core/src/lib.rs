@@ -95,7 +95,7 @@ pub mod __private {
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be the input of a `#[genkit::tool]` or `#[genkit::flow]`",
         label = "this input type must implement `JsonSchema` and `Deserialize`",
-        note = "derive `JsonSchema` and `Deserialize`: `#[derive(genkit::JsonSchema, genkit::Deserialize)]`",
+        note = "derive them: `#[derive(genkit::Deserialize, genkit::JsonSchema)]` (or `#[derive(Deserialize, JsonSchema)]` with `use genkit::prelude::*;`)",
         note = "the input must also be `Send + 'static` (an owned type, no borrowed fields)"
     )]
     pub trait ActionInput:
@@ -108,7 +108,7 @@ pub mod __private {
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be the output of a `#[genkit::tool]` or `#[genkit::flow]`",
         label = "this output type must implement `JsonSchema` and `Serialize`",
-        note = "derive `JsonSchema` and `Serialize`: `#[derive(genkit::JsonSchema, genkit::Serialize)]`"
+        note = "derive them: `#[derive(genkit::Serialize, genkit::JsonSchema)]` (or `#[derive(Serialize, JsonSchema)]` with `use genkit::prelude::*;`)"
     )]
     pub trait ActionOutput: serde::Serialize + schemars::JsonSchema + 'static {}
     impl<T: serde::Serialize + schemars::JsonSchema + 'static> ActionOutput for T {}

@@ -242,6 +242,11 @@ pub enum ToolSpec {
 }
 
 /// Converts into a [`ToolSpec`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Genkit tool",
+    label = "not a tool: a plain function needs `#[genkit::tool]` above its `async fn`",
+    note = "a tool is an `async fn(input: I) -> genkit::Result<O>` marked `#[genkit::tool]` (`I` derives `Deserialize` and `JsonSchema`), a `ToolRef`, or a registered tool's name"
+)]
 pub trait IntoTool {
     /// The conversion.
     fn into_tool(self) -> ToolSpec;
@@ -280,6 +285,12 @@ impl IntoTool for String {
 /// One or many tools: a single tool, an array or `Vec` of one kind, or a tuple of
 /// different `#[genkit::tool]` values: `.tools([web_search])`,
 /// `.tools((web_search, read_file))`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of Genkit tools",
+    label = "not tools: a plain function needs `#[genkit::tool]` above its `async fn`",
+    note = "a tool is an `async fn(input: I) -> genkit::Result<O>` marked `#[genkit::tool]` (`I` derives `Deserialize` and `JsonSchema`), a `ToolRef`, or a registered tool's name",
+    note = "`.tools(..)` takes one tool, an array or `Vec` of one tool type, or a tuple of different tools: `.tools((web_search, read_file))`"
+)]
 pub trait IntoTools {
     /// Appends the tools to `out`.
     fn push_into(self, out: &mut Vec<ToolSpec>);

@@ -7,6 +7,7 @@
 
 mod attr;
 mod check;
+mod derive;
 mod expand;
 mod flow;
 mod item;
@@ -137,6 +138,31 @@ pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn schema(args: TokenStream, item: TokenStream) -> TokenStream {
     schema::expand(args.into(), item.into()).into()
+}
+
+/// `#[derive(Serialize)]` through `genkit` (and `genkit::prelude`): serde's derive,
+/// with its generated code naming serde through `genkit`, so the program needs no
+/// `serde` dependency. `#[serde(..)]` attributes work as usual; `#[genkit(crate = "..")]`
+/// names a renamed `genkit`.
+#[proc_macro_derive(Serialize, attributes(serde, genkit))]
+pub fn derive_serialize(item: TokenStream) -> TokenStream {
+    derive::expand(derive::Which::Serialize, item.into()).into()
+}
+
+/// `#[derive(Deserialize)]` through `genkit` (and `genkit::prelude`): serde's derive,
+/// with its generated code naming serde through `genkit`. `#[serde(..)]` attributes work
+/// as usual. Types with lifetime parameters need serde's own derive.
+#[proc_macro_derive(Deserialize, attributes(serde, genkit))]
+pub fn derive_deserialize(item: TokenStream) -> TokenStream {
+    derive::expand(derive::Which::Deserialize, item.into()).into()
+}
+
+/// `#[derive(JsonSchema)]` through `genkit` (and `genkit::prelude`): schemars' derive,
+/// with its generated code naming schemars through `genkit`. Doc comments become
+/// descriptions; `#[schemars(..)]` and `#[serde(..)]` attributes work as usual.
+#[proc_macro_derive(JsonSchema, attributes(schemars, serde, validate, garde, genkit))]
+pub fn derive_json_schema(item: TokenStream) -> TokenStream {
+    derive::expand(derive::Which::JsonSchema, item.into()).into()
 }
 
 /// Turns an `async fn` into a Genkit flow: registered as `/flow/{name}` on every

@@ -9,4 +9,6 @@ fn ui() {
     t.pass("tests/ui/flow/pass/*.rs");
     t.compile_fail("tests/ui/tool/fail/*.rs");
     t.compile_fail("tests/ui/flow/fail/*.rs");
+    t.compile_fail("tests/ui/tools/fail/*.rs");
+    t.compile_fail("tests/ui/derive/fail/*.rs");
 }

@@ -18,7 +18,7 @@ use super::util::{new_id, now_iso};
 use crate::error::{Error, Result};
 use crate::genkit::Genkit;
 use crate::trace::{ActionSpan, SpanMeta};
-use crate::types::{GenerateResponse, Message, Role};
+use crate::types::{GenerateResponse, Message, Part, Role};
 
 /// Marks the system preamble in a request so it is not persisted (Genkit's key).
 pub(crate) const PREAMBLE_KEY: &str = "_genkit_agent_preamble";
@@ -435,6 +435,7 @@ impl Runtime {
                 turn_end: Some(TurnEnd {
                     snapshot_id: saved_id,
                     finish_reason: Some(end),
+                    interrupts: self.pending_interrupts(end),
                 }),
                 ..Default::default()
             })
@@ -462,6 +463,20 @@ impl Runtime {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The interrupted tool requests of a turn that ended `interrupted` (in the last
+    /// model message of the history), for its `turnEnd`.
+    fn pending_interrupts(&self, end: AgentFinishReason) -> Vec<Part> {
+        if end != AgentFinishReason::Interrupted {
+            return Vec::new();
+        }
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::Model)
+            .map(|m| m.interrupts().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Runs `generate` for one turn; on success the session holds the new history.

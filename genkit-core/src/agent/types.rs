@@ -451,6 +451,19 @@ pub struct TurnEnd {
     /// How the turn ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<AgentFinishReason>,
+    /// When the turn ended `interrupted`: the interrupted `toolRequest` parts, to answer
+    /// with [`AgentInput::respond`] / [`AgentInput::restart`] on the same connection
+    /// (a genkit-rs addition; Genkit's clients ignore it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<Value>")]
+    pub interrupts: Vec<Part>,
+}
+
+impl TurnEnd {
+    /// The interrupted tool requests (empty unless the turn ended `interrupted`).
+    pub fn interrupts(&self) -> &[Part] {
+        &self.interrupts
+    }
 }
 
 /// One streamed piece of an agent invocation: exactly one field is set.

@@ -1,11 +1,13 @@
 //! Genkit's data model, wire-compatible with its JSON (camelCase).
 
+mod interruption;
 mod message;
 mod options;
 mod part;
 mod request;
 mod response;
 
+pub use interruption::Interruption;
 pub(crate) use message::is_falsy;
 pub use message::{Message, Role};
 pub use options::{GenerateActionOptions, GenerateActionOutputConfig, MiddlewareRef, Resume};
