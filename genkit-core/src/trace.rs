@@ -3,13 +3,14 @@
 //! Every action run is a span (target `genkit`, level INFO) with the attributes the JS
 //! runtime sets: `genkit:name`, `genkit:type`, `genkit:metadata:subtype`, `genkit:key`,
 //! `genkit:path`, `genkit:input`, `genkit:output`, `genkit:state`, `genkit:isRoot`,
-//! `genkit:isFailureSource`; model spans also carry the OpenTelemetry GenAI attributes
-//! (`gen_ai.*`, see [`gen_ai`]). When no subscriber is interested in the span, nothing
-//! is serialized and no path is built: the span costs one `enabled` check. Input and
-//! output are serialized only for a layer that reads them: an action's span is opened,
-//! with its input recorded by reference, before the action takes that input, so whether
-//! anyone listens is decided by the span itself (not by a separate `enabled!` check,
-//! which a layer filtering on span metadata, like dev mode's, would answer differently).
+//! `genkit:isFailureSource`; model and tool spans also carry OpenTelemetry GenAI
+//! attributes (`gen_ai.*`; the README lists them). When no subscriber is interested in
+//! the span, nothing is serialized and no path is built: the span costs one `enabled`
+//! check. Input and output are serialized only for a layer that reads them: an
+//! action's span is opened, with its input recorded by reference, before the action
+//! takes that input, so whether anyone listens is decided by the span itself (not by a
+//! separate `enabled!` check, which a layer filtering on span metadata, like dev mode's,
+//! would answer differently).
 
 use std::future::Future;
 use std::sync::Arc;
