@@ -10,12 +10,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Cluster, genkit, genkit_on, tempdir};
+use common::{Cluster, genkit, genkit_on, tempdir, user_texts};
 use genkit_core::agent::{
     Agent, AgentFinishReason, AgentInit, AgentInput, FileSessionStore, GetSnapshotRequest,
     InMemorySessionStore, SessionSnapshot, SessionStore, SnapshotStatus,
 };
-use genkit_core::{Genkit, Role, Status};
+use genkit_core::{Genkit, Status};
 use genkit_googleai::server::{LocalGemini, Reply};
 use genkit_store::{PostgresSessionStore, SqliteSessionStore};
 use serde_json::{Value, json};
@@ -190,16 +190,6 @@ async fn snapshot(agent: &Agent, id: &str) -> SessionSnapshot {
         .unwrap()
 }
 
-fn user_texts(s: &SessionSnapshot) -> Vec<String> {
-    let state = s.state.as_ref().expect("state");
-    state
-        .messages
-        .iter()
-        .filter(|m| m.role == Role::User)
-        .map(|m| m.text())
-        .collect()
-}
-
 /// A detached turn of `sid` died (its process killed, its runtime gone) while the model
 /// answered slowly; `pending` is its snapshot. While its heartbeat is fresh, a new turn
 /// is refused before it calls the model; once it expires, the session goes on.
@@ -286,12 +276,12 @@ async fn session_survives_the_dead_turn(
     );
 }
 
-/// Runs a detached turn of a new session in a child process against `place`, kills
-/// the child with SIGKILL while the model is answering, then checks the session.
-async fn kill_during_detached_turn(place: Place) {
-    let server = LocalGemini::start().await.unwrap();
-    let ai = genkit_on(&server).await;
-    let agent = new_agent(&ai, place.open().await);
+/// A session with one completed turn, whose next model call hangs (until the process
+/// or runtime making it dies); with the count of model calls so far.
+async fn session_whose_next_model_call_hangs(
+    server: &LocalGemini,
+    agent: &Agent,
+) -> (String, usize) {
     let first = agent
         .run(
             AgentInit::default(),
@@ -301,17 +291,12 @@ async fn kill_during_detached_turn(place: Place) {
         )
         .await
         .unwrap();
-    let sid = first.session_id.unwrap();
-    let calls = server.requests().len();
-    // The child's model call hangs until the child is killed.
     server.push(Reply::default_behaviour().delay(Duration::from_secs(120)));
-    let mut child = ChildProcess::start(json!({
-        "job": "detach",
-        "place": place.to_json(),
-        "gemini": server.base_url(),
-        "session": sid,
-    }));
-    let pending = child.wait_for("SNAPSHOT ");
+    (first.session_id.unwrap(), server.requests().len())
+}
+
+/// Waits until the model server got the call after the first `calls`.
+async fn model_called(server: &LocalGemini, calls: usize) {
     for _ in 0..400 {
         if server.requests().len() > calls {
             break;
@@ -321,8 +306,25 @@ async fn kill_during_detached_turn(place: Place) {
     assert_eq!(
         server.requests().len(),
         calls + 1,
-        "the child called the model"
+        "the dying turn called the model"
     );
+}
+
+/// Runs a detached turn of a new session in a child process against `place`, kills
+/// the child with SIGKILL while the model is answering, then checks the session.
+async fn kill_during_detached_turn(place: Place) {
+    let server = LocalGemini::start().await.unwrap();
+    let ai = genkit_on(&server).await;
+    let agent = new_agent(&ai, place.open().await);
+    let (sid, calls) = session_whose_next_model_call_hangs(&server, &agent).await;
+    let mut child = ChildProcess::start(json!({
+        "job": "detach",
+        "place": place.to_json(),
+        "gemini": server.base_url(),
+        "session": sid,
+    }));
+    let pending = child.wait_for("SNAPSHOT ");
+    model_called(&server, calls).await;
     // The child's heartbeat runs while the model is slow.
     let s = snapshot(&agent, &pending).await;
     let created = s.created_at.clone();
@@ -370,18 +372,7 @@ async fn dead_runtime_under_a_detached_turn_does_not_block_an_in_memory_session(
     let store: Arc<dyn SessionStore> = Arc::new(InMemorySessionStore::new());
     let ai = genkit_on(&server).await;
     let agent = new_agent(&ai, store.clone());
-    let first = agent
-        .run(
-            AgentInit::default(),
-            AgentInput::text("Search: first"),
-            None,
-            None,
-        )
-        .await
-        .unwrap();
-    let sid = first.session_id.unwrap();
-    let calls = server.requests().len();
-    server.push(Reply::default_behaviour().delay(Duration::from_secs(120)));
+    let (sid, calls) = session_whose_next_model_call_hangs(&server, &agent).await;
     let (url, session) = (server.base_url(), sid.clone());
     let (tx, rx) = std::sync::mpsc::channel();
     let doomed = std::thread::spawn(move || {
@@ -412,13 +403,7 @@ async fn dead_runtime_under_a_detached_turn_does_not_block_an_in_memory_session(
     let pending = tokio::task::spawn_blocking(move || rx.recv().unwrap())
         .await
         .unwrap();
-    for _ in 0..400 {
-        if server.requests().len() > calls {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(server.requests().len(), calls + 1);
+    model_called(&server, calls).await;
     doomed.thread().unpark();
     doomed.join().unwrap();
     assert_eq!(

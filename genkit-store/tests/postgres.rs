@@ -102,14 +102,7 @@ async fn postgres_store_resumes_refuses_concurrent_turns_and_reports_bad_rows() 
         .await
         .unwrap()
         .unwrap();
-    let users: Vec<String> = leaf
-        .state
-        .unwrap()
-        .messages
-        .iter()
-        .filter(|m| m.role == genkit_core::Role::User)
-        .map(|m| m.text())
-        .collect();
+    let users = common::user_texts(&leaf);
     assert_eq!(users.len(), 3, "{users:?}");
     assert_eq!(users[..2], ["Search: postgres", "second"]);
     assert!(users[2] == "one" || users[2] == "two");
@@ -184,14 +177,9 @@ async fn postgres_store_reconnects_after_the_server_restarts() {
             .await
             .unwrap()
             .unwrap();
-        let users: Vec<String> = leaf
-            .state
-            .unwrap()
-            .messages
-            .iter()
-            .filter(|m| m.role == genkit_core::Role::User)
-            .map(|m| m.text())
-            .collect();
-        assert_eq!(users, ["first", "after a restart", "after the outage"]);
+        assert_eq!(
+            common::user_texts(&leaf),
+            ["first", "after a restart", "after the outage"]
+        );
     }
 }

@@ -97,7 +97,7 @@ impl HeadCheck {
 
     /// True when `s` (another row of the session) means the head moved: a completed
     /// or running sibling (a failed or aborted one does not count, nor a pending one
-    /// whose heartbeat is older than [`pending_expiry`](Self::pending_expiry)).
+    /// whose heartbeat is older than `pending_expiry`).
     pub fn conflicts_with(&self, s: &SessionSnapshot, own_id: &str) -> bool {
         s.snapshot_id != own_id
             && s.session() == Some(self.session_id.as_str())

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use genkit_core::{Error, Genkit, ToolContext};
+use genkit_core::agent::SessionSnapshot;
+use genkit_core::{Error, Genkit, Role, ToolContext};
 use genkit_googleai::GoogleAi;
 use genkit_googleai::server::LocalGemini;
 
@@ -170,4 +171,15 @@ pub fn tempdir(name: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// The user messages of a snapshot's conversation.
+pub fn user_texts(s: &SessionSnapshot) -> Vec<String> {
+    let state = s.state.as_ref().expect("state");
+    state
+        .messages
+        .iter()
+        .filter(|m| m.role == Role::User)
+        .map(|m| m.text())
+        .collect()
 }
