@@ -77,7 +77,9 @@ async fn run(fixture: &Value) -> Run {
     let ai = runtime(&gemini).await;
     let server = ReflectionServer::start(
         &ai,
-        ReflectionOptions::new().port(0).runtime_id("generate-contract"),
+        ReflectionOptions::new()
+            .port(0)
+            .runtime_id("generate-contract"),
     )
     .await
     .expect("reflection server");
@@ -187,15 +189,30 @@ async fn check(name: &str) -> (Value, Run) {
     let rs = run(&fixture).await;
     let (js_chunks, js_last) = answer_parts(fixture["body"].as_str().expect("body"));
     let (rs_chunks, rs_last) = answer_parts(&rs.body);
-    assert_same(name, "the stream chunks", &json!(js_chunks), &json!(rs_chunks));
-    assert_same(name, "the answer", &comparable(&js_last), &comparable(&rs_last));
+    assert_same(
+        name,
+        "the stream chunks",
+        &json!(js_chunks),
+        &json!(rs_chunks),
+    );
+    assert_same(
+        name,
+        "the answer",
+        &comparable(&js_last),
+        &comparable(&rs_last),
+    );
     let js_gemini: Vec<Value> = fixture["geminiRequests"]
         .as_array()
         .expect("requests")
         .iter()
         .map(|r| json!({"path": r["path"], "query": r["query"], "contents": r["body"]["contents"]}))
         .collect();
-    assert_same(name, "what Gemini received", &json!(js_gemini), &json!(rs.gemini));
+    assert_same(
+        name,
+        "what Gemini received",
+        &json!(js_gemini),
+        &json!(rs.gemini),
+    );
     (fixture, rs)
 }
 
@@ -231,8 +248,14 @@ async fn docs_are_rendered_into_the_last_user_message() {
     let sent = rs.gemini[0]["contents"][0]["parts"][1]["text"]
         .as_str()
         .expect("a context part");
-    assert!(sent.contains("- [d1]: Paris is the capital of France.\n"), "{sent}");
-    assert!(sent.contains("- [2]: Rome is the capital of Italy.\n"), "{sent}");
+    assert!(
+        sent.contains("- [d1]: Paris is the capital of France.\n"),
+        "{sent}"
+    );
+    assert!(
+        sent.contains("- [2]: Rome is the capital of Italy.\n"),
+        "{sent}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,8 +309,14 @@ async fn calls_without_an_id_get_no_ref() {
     let (_, rs) = check("tool-calls-without-id").await;
     let (_, last) = answer_parts(&rs.body);
     let requests = &last["result"]["request"]["messages"][1]["content"];
-    assert!(requests[0]["toolRequest"].get("ref").is_none(), "{requests}");
-    assert!(requests[1]["toolRequest"].get("ref").is_none(), "{requests}");
+    assert!(
+        requests[0]["toolRequest"].get("ref").is_none(),
+        "{requests}"
+    );
+    assert!(
+        requests[1]["toolRequest"].get("ref").is_none(),
+        "{requests}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,7 +375,10 @@ async fn the_rag_example_sends_the_nearest_documents() {
         ]
     );
     let parts = &requests[2].body["contents"][0]["parts"];
-    assert_eq!(parts[0]["text"], json!("Which city is the capital of France?"));
+    assert_eq!(
+        parts[0]["text"],
+        json!("Which city is the capital of France?")
+    );
     let sent = parts[1]["text"].as_str().expect("a context part");
     assert!(sent.starts_with("\n\nUse the following information to complete your task:\n\n"));
     assert!(sent.contains(context), "{sent}");
