@@ -9,11 +9,14 @@
 //! reflection API against the same look-alike (same scripted replies), and both are
 //! compared field by field: the answer (message, finish reason, the last request's
 //! messages, docs and output, token usage; stream chunks line by line) and what Gemini
-//! received (`contents`, in order).
+//! received (every request in order: contents, system instruction, tools, tool and
+//! generation config).
 //!
 //! Not compared, because they belong to the provider plugins rather than the loop:
 //! `custom` (JS keeps Gemini's raw response there), the character and media counts
-//! JS adds to `usage`, and tool definitions' schemas (zod's `additionalProperties`).
+//! JS adds to `usage`, tool definitions' schemas in `request.tools` (zod's
+//! `additionalProperties`), and the form of the Gemini response schema (see
+//! `gemini_fields`).
 
 mod common;
 
@@ -101,16 +104,34 @@ async fn run(fixture: &Value) -> Run {
     let gemini = gemini
         .requests()
         .into_iter()
-        .map(|r| {
-            json!({
-                "path": r.path,
-                "query": r.query,
-                "contents": r.body["contents"],
-            })
-        })
+        .map(|r| gemini_fields(&json!(r.path), &json!(r.query), &r.body))
         .collect();
     server.stop().await;
     Run { body, gemini }
+}
+
+/// A Gemini request as compared. The response schema is left out of
+/// `generationConfig` (JS 1.42 sends the JSON schema as `responseJsonSchema`,
+/// genkit-rs the OpenAPI subset as `responseSchema`; Gemini takes both), and an empty
+/// `generationConfig` equals none.
+fn gemini_fields(path: &Value, query: &Value, body: &Value) -> Value {
+    let mut generation = body["generationConfig"].clone();
+    if let Some(g) = generation.as_object_mut() {
+        g.remove("responseSchema");
+        g.remove("responseJsonSchema");
+        if g.is_empty() {
+            generation = Value::Null;
+        }
+    }
+    json!({
+        "path": path,
+        "query": query,
+        "contents": body["contents"],
+        "systemInstruction": body["systemInstruction"],
+        "tools": body["tools"],
+        "toolConfig": body["toolConfig"],
+        "generationConfig": generation,
+    })
 }
 
 /// The fields of a `/util/generate` result the loop decides.
@@ -205,7 +226,7 @@ async fn check(name: &str) -> (Value, Run) {
         .as_array()
         .expect("requests")
         .iter()
-        .map(|r| json!({"path": r["path"], "query": r["query"], "contents": r["body"]["contents"]}))
+        .map(|r| gemini_fields(&r["path"], &r["query"], &r["body"]))
         .collect();
     assert_same(
         name,
