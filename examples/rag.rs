@@ -18,9 +18,18 @@ use tracing_subscriber::registry::LookupSpan;
 const EMBEDDER: &str = "googleai/gemini-embedding-001";
 
 const LIBRARY: [(&str, &str); 5] = [
-    ("paris", "Paris is the capital of France and its largest city."),
-    ("berlin", "Berlin is the capital of Germany, on the river Spree."),
-    ("rust", "Rust is a systems programming language focused on safety."),
+    (
+        "paris",
+        "Paris is the capital of France and its largest city.",
+    ),
+    (
+        "berlin",
+        "Berlin is the capital of Germany, on the river Spree.",
+    ),
+    (
+        "rust",
+        "Rust is a systems programming language focused on safety.",
+    ),
     ("tea", "Green tea is brewed with water below boiling point."),
     ("loire", "The Loire is the longest river in France."),
 ];
@@ -78,7 +87,11 @@ async fn main() -> Result<()> {
     }
     let nearest: Vec<DocumentData> = ranked.iter().take(TOP).map(|(_, d)| (*d).clone()).collect();
 
-    let response = ai.generate().prompt(question.as_str()).docs(nearest).await?;
+    let response = ai
+        .generate()
+        .prompt(question.as_str())
+        .docs(nearest)
+        .await?;
     println!("{}", response.text());
 
     // The trace: what the model span recorded as its input.

@@ -831,9 +831,9 @@ async fn dropping_a_stream_cancels_the_generation() {
 // ---------------------------------------------------------------------------------
 // Against the local Gemini look-alike over HTTP.
 
-use genkit::{AugmentWithContext, DocumentData};
 use genkit::googleai::GoogleAi;
 use genkit::googleai::server::{LocalGemini, Reply};
+use genkit::{AugmentWithContext, DocumentData};
 
 async fn with_gemini() -> (Genkit, LocalGemini) {
     let gemini = LocalGemini::start().await.unwrap();
@@ -848,7 +848,8 @@ async fn with_gemini() -> (Genkit, LocalGemini) {
 }
 
 fn gemini_event(text: &str, last: bool) -> Value {
-    let mut candidate = json!({"content": {"role": "model", "parts": [{"text": text}]}, "index": 0});
+    let mut candidate =
+        json!({"content": {"role": "model", "parts": [{"text": text}]}, "index": 0});
     if last {
         candidate["finishReason"] = json!("STOP");
     }
@@ -871,7 +872,11 @@ async fn streamed_json_chunks_carry_the_partial_output() {
         gemini_event("2\", \"no", false),
         gemini_event("te\": \"ok\"}", true),
     ]));
-    let mut stream = ai.generate().prompt("What is it?").output::<Answer>().stream();
+    let mut stream = ai
+        .generate()
+        .prompt("What is it?")
+        .output::<Answer>()
+        .stream();
     let mut outputs = Vec::new();
     while let Some(chunk) = stream.next().await {
         outputs.push(chunk.unwrap().output);
@@ -898,8 +903,16 @@ async fn streamed_json_chunks_carry_the_partial_output() {
 #[tokio::test]
 async fn truncated_json_answers_are_read_leniently() {
     let (ai, gemini) = with_gemini().await;
-    gemini.push(Reply::json(gemini_event("{\"answer\": \"42\", \"note\": \"cut", true)));
-    let response = ai.generate().prompt("What is it?").output::<Answer>().await.unwrap();
+    gemini.push(Reply::json(gemini_event(
+        "{\"answer\": \"42\", \"note\": \"cut",
+        true,
+    )));
+    let response = ai
+        .generate()
+        .prompt("What is it?")
+        .output::<Answer>()
+        .await
+        .unwrap();
     assert_eq!(
         response.output::<Answer>().unwrap(),
         Answer {
@@ -909,7 +922,12 @@ async fn truncated_json_answers_are_read_leniently() {
     );
     // Without the required field it is still a schema failure.
     gemini.push(Reply::json(gemini_event("{\"note\": \"cut", true)));
-    let e = ai.generate().prompt("What is it?").output::<Answer>().await.unwrap_err();
+    let e = ai
+        .generate()
+        .prompt("What is it?")
+        .output::<Answer>()
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Status::InvalidArgument);
     assert!(e.message().starts_with("Schema validation failed"), "{e}");
 }
@@ -918,7 +936,9 @@ fn context_part_sent(gemini: &LocalGemini) -> Option<String> {
     let body = gemini.requests().pop().unwrap().body;
     let parts = body["contents"][0]["parts"].as_array().unwrap().clone();
     assert_eq!(parts[0]["text"], json!("Capital?"));
-    parts.get(1).map(|p| p["text"].as_str().unwrap().to_string())
+    parts
+        .get(1)
+        .map(|p| p["text"].as_str().unwrap().to_string())
 }
 
 /// Docs: Genkit's rendering by default, a rendering of your own, or none; the
@@ -930,7 +950,12 @@ async fn docs_rendering_default_custom_and_off() {
         DocumentData::from("Paris is in France.").with_metadata("id", "p"),
         DocumentData::from("Rome is in Italy."),
     ];
-    let response = ai.generate().prompt("Capital?").docs(docs.clone()).await.unwrap();
+    let response = ai
+        .generate()
+        .prompt("Capital?")
+        .docs(docs.clone())
+        .await
+        .unwrap();
     assert_eq!(
         context_part_sent(&gemini).as_deref(),
         Some(
@@ -939,7 +964,10 @@ async fn docs_rendering_default_custom_and_off() {
     );
     let history = response.messages();
     assert_eq!(history[0].content.len(), 1, "{history:?}");
-    assert_eq!(response.request.as_ref().unwrap().docs.as_ref(), Some(&docs));
+    assert_eq!(
+        response.request.as_ref().unwrap().docs.as_ref(),
+        Some(&docs)
+    );
 
     ai.generate()
         .prompt("Capital?")
@@ -973,13 +1001,17 @@ async fn models_with_native_context_receive_the_docs() {
     supports.context = Some(true);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
-    ai.define_model("native", ModelInfo::new("native", supports), move |req, _| {
-        let s = s.clone();
-        async move {
-            s.lock().unwrap().push((*req).clone());
-            Ok(GenerateResponse::from_text("ok"))
-        }
-    })
+    ai.define_model(
+        "native",
+        ModelInfo::new("native", supports),
+        move |req, _| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().push((*req).clone());
+                Ok(GenerateResponse::from_text("ok"))
+            }
+        },
+    )
     .unwrap();
     ai.generate()
         .model("native")
@@ -1012,7 +1044,11 @@ async fn id_less_interrupts_of_one_tool_are_answered_in_order() {
         .unwrap();
     let interrupts = first.interrupts();
     assert_eq!(interrupts.len(), 2);
-    assert!(interrupts.iter().all(|p| p.tool_request.as_ref().unwrap().r#ref.is_none()));
+    assert!(
+        interrupts
+            .iter()
+            .all(|p| p.tool_request.as_ref().unwrap().r#ref.is_none())
+    );
     let done = ai
         .generate()
         .messages(first.messages())
@@ -1028,5 +1064,8 @@ async fn id_less_interrupts_of_one_tool_are_answered_in_order() {
     let sent = gemini.requests().pop().unwrap().body;
     let responses = &sent["contents"][2]["parts"];
     assert_eq!(responses[0]["functionResponse"].get("id"), None);
-    assert_eq!(responses[1]["functionResponse"]["response"]["content"], json!("no to b"));
+    assert_eq!(
+        responses[1]["functionResponse"]["response"]["content"],
+        json!("no to b")
+    );
 }

@@ -190,7 +190,7 @@ impl AugmentWithContext {
             .position(|p| p.metadata_value("purpose") == Some(&Value::from("context")));
         if let Some(i) = existing {
             let part = &request.messages[target].content[i];
-            if !part.metadata_value("pending").is_some_and(|v| !is_falsy(v)) {
+            if part.metadata_value("pending").is_none_or(is_falsy) {
                 return None;
             }
         }

@@ -240,7 +240,9 @@ impl GenerateBuilder {
         self
     }
 
-    /// Context documents.
+    /// Context documents. A model without `supports.context` receives them rendered
+    /// into the last user message (Genkit's text; see [`AugmentWithContext`] to change
+    /// or drop the rendering); the conversation in the response does not hold them.
     pub fn docs(mut self, docs: Vec<DocumentData>) -> Self {
         self.opts.docs = Some(docs);
         self
