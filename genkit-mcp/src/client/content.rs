@@ -88,13 +88,21 @@ pub(crate) fn prompt_message(message: &Value) -> Result<Message> {
 /// (`{"resource": {"uri"}}`).
 fn content_part(block: &Value) -> Result<Part> {
     let part = match block.get("type").and_then(Value::as_str) {
-        Some("text") => json!({ "text": block.get("text").and_then(Value::as_str).unwrap_or_default() }),
+        Some("text") => {
+            json!({ "text": block.get("text").and_then(Value::as_str).unwrap_or_default() })
+        }
         Some("image" | "audio") => {
             let mime = block
                 .get("mimeType")
                 .and_then(Value::as_str)
                 .unwrap_or("application/octet-stream");
-            media(mime, block.get("data").and_then(Value::as_str).unwrap_or_default())
+            media(
+                mime,
+                block
+                    .get("data")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
         }
         Some("resource") => {
             return resource_part(block.get("resource").unwrap_or(&Value::Null));
@@ -123,8 +131,12 @@ mod tests {
     #[test]
     fn resource_contents_become_parts() {
         let p = resource_part(&json!({"uri": "x://a", "text": "hi", "_meta": {"k": 1}})).unwrap();
-        assert_eq!(serde_json::to_value(&p).unwrap(), json!({"text": "hi", "metadata": {"k": 1}}));
-        let p = resource_part(&json!({"uri": "x://a", "blob": "AAAA", "mimeType": "image/png"})).unwrap();
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"text": "hi", "metadata": {"k": 1}})
+        );
+        let p = resource_part(&json!({"uri": "x://a", "blob": "AAAA", "mimeType": "image/png"}))
+            .unwrap();
         assert_eq!(
             serde_json::to_value(&p).unwrap(),
             json!({"media": {"contentType": "image/png", "url": "data:image/png;base64,AAAA"}})
@@ -135,7 +147,10 @@ mod tests {
 
     #[test]
     fn prompt_messages_map_roles() {
-        let m = prompt_message(&json!({"role": "assistant", "content": {"type": "text", "text": "ok"}})).unwrap();
+        let m = prompt_message(
+            &json!({"role": "assistant", "content": {"type": "text", "text": "ok"}}),
+        )
+        .unwrap();
         assert_eq!(m.role, Role::Model);
         assert_eq!(m.text(), "ok");
     }

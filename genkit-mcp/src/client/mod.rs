@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures::future::join_all;
-use genkit_core::{Error, Genkit, Message, Part, Result, ToolRef};
+use genkit_core::{Genkit, Message, Part, Result, ToolRef};
 use rmcp::model::{GetPromptRequestParams, Implementation, ReadResourceRequestParams};
 use serde_json::{Map, Value};
 
@@ -190,14 +190,13 @@ impl McpHost {
     async fn tools_of(&self, entry: &Entry) -> Result<Arc<[ToolRef]>> {
         let server = &entry.server;
         // Connect first: a (re)connection bumps the generation.
-        let peer = server.peer().await?;
+        server.peer().await?;
         let generation = server.generations.tools.load(Ordering::Acquire);
         if let Some((g, tools)) = &*entry.tools.lock().unwrap_or_else(|e| e.into_inner())
             && *g == generation
         {
             return Ok(tools.clone());
         }
-        let _ = peer;
         let listed = server
             .request(|peer| async move { peer.list_all_tools().await })
             .await?;
@@ -313,7 +312,12 @@ impl McpHost {
 
     /// Renders a prompt of `server` with string arguments, as Genkit messages
     /// (`assistant` → `model`), ready for `.messages(..)` of a generate call.
-    pub async fn get_prompt<I, K, V>(&self, server: &str, name: &str, args: I) -> Result<Vec<Message>>
+    pub async fn get_prompt<I, K, V>(
+        &self,
+        server: &str,
+        name: &str,
+        args: I,
+    ) -> Result<Vec<Message>>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -362,14 +366,4 @@ impl std::fmt::Debug for McpHost {
             .field("servers", &self.status())
             .finish()
     }
-}
-
-/// An error for a configuration problem found after building.
-#[allow(dead_code)]
-fn config_error(server: &str, message: &str) -> Error {
-    McpError::Config {
-        server: server.into(),
-        message: message.into(),
-    }
-    .into()
 }

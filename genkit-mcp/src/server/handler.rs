@@ -62,7 +62,9 @@ impl Handler {
             Err(e) if e.status() == Status::NotFound && e.message().contains(&exposed.key) => {
                 Err(to_error_data(&e))
             }
-            Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())])),
+            Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(
+                e.to_string(),
+            )])),
         }
     }
 }
