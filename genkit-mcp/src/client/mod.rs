@@ -24,8 +24,8 @@ use connection::Server;
 /// Their tools are Genkit tools named `{server}/{tool}`:
 ///
 /// ```no_run
-/// use genkit::mcp::{McpHost, McpServerConfig};
-/// # async fn demo(ai: genkit::Genkit) -> genkit::Result<()> {
+/// use genkit_mcp::{McpHost, McpServerConfig};
+/// # async fn demo(ai: genkit_core::Genkit) -> genkit_core::Result<()> {
 /// let mcp = McpHost::builder()
 ///     .server("fs", McpServerConfig::stdio("npx").args(["-y", "@modelcontextprotocol/server-filesystem", "."]))
 ///     .server("search", McpServerConfig::http("http://127.0.0.1:3000/mcp").header("Authorization", "Bearer s3cret"))

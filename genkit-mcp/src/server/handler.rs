@@ -109,11 +109,11 @@ impl ServerHandler for Handler {
         self.inner.listing().get(name).map(|e| e.tool.clone())
     }
 
-    fn call_tool(
+    async fn call_tool(
         &self,
         request: CallToolRequestParams,
         cx: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<CallToolResponse, ErrorData>> + Send + '_ {
-        async move { self.call(request, cx).await.map(Into::into) }
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.call(request, cx).await.map(Into::into)
     }
 }

@@ -46,7 +46,7 @@ impl Listing {
                 .unwrap_or(&desc.name)
                 .to_string();
             if let Some(only) = only
-                && !only.iter().any(|n| *n == desc.name)
+                && !only.contains(&desc.name)
             {
                 continue;
             }

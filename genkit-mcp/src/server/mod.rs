@@ -18,9 +18,9 @@ use listing::Listing;
 /// with its input checked against its schema.
 ///
 /// ```no_run
-/// use genkit::axum::axum::Router;
-/// use genkit::mcp::McpServer;
-/// # async fn demo(ai: genkit::Genkit) -> genkit::Result<()> {
+/// use axum::Router;
+/// use genkit_mcp::McpServer;
+/// # async fn demo(ai: genkit_core::Genkit) -> genkit_core::Result<()> {
 /// // over this process's stdin and stdout, until the client closes them:
 /// McpServer::new(&ai).name("research").serve_stdio().await?;
 /// // or at /mcp on your Router, behind your own layers (auth, CORS, …):
