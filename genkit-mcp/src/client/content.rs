@@ -53,6 +53,46 @@ pub struct McpPromptArgument {
     pub required: bool,
 }
 
+/// A listed resource (`resources/list` item) of `server`.
+pub(crate) fn resource(server: &str, v: &Value) -> McpResource {
+    McpResource {
+        server: server.to_string(),
+        uri: str_field(v, "uri"),
+        name: str_field(v, "name"),
+        description: opt_str_field(v, "description"),
+        mime_type: opt_str_field(v, "mimeType"),
+    }
+}
+
+/// A listed prompt (`prompts/list` item) of `server`.
+pub(crate) fn prompt(server: &str, v: &Value) -> McpPrompt {
+    let arguments = v
+        .get("arguments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|a| McpPromptArgument {
+            name: str_field(a, "name"),
+            description: opt_str_field(a, "description"),
+            required: a.get("required").and_then(Value::as_bool) == Some(true),
+        })
+        .collect();
+    McpPrompt {
+        server: server.to_string(),
+        name: str_field(v, "name"),
+        description: opt_str_field(v, "description"),
+        arguments,
+    }
+}
+
+fn str_field(v: &Value, key: &str) -> String {
+    opt_str_field(v, key).unwrap_or_default()
+}
+
+fn opt_str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
 /// One item of `resources/read`'s `contents`: text as a text part, a blob as a media
 /// part with a `data:` URL; the item's `_meta` becomes the part's metadata.
 pub(crate) fn resource_part(item: &Value) -> Result<Part> {
