@@ -18,6 +18,14 @@ fn stdio_config() -> McpServerConfig {
         .env("PYTHONUNBUFFERED", "1")
 }
 
+async fn stdio_host() -> McpHost {
+    McpHost::builder()
+        .server("py", stdio_config())
+        .connect()
+        .await
+        .expect("connects to the Python server")
+}
+
 fn find<'a>(tools: &'a [ToolRef], name: &str) -> &'a ToolRef {
     tools.iter().find(|t| t.name() == name).unwrap_or_else(|| {
         panic!(
@@ -33,11 +41,7 @@ async fn call(tool: &ToolRef, input: Value) -> genkit_core::Result<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_tools_schemas_results_and_errors() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .expect("connects");
+    let mcp = stdio_host().await;
     match &mcp.status()[0].1 {
         ServerStatus::Connected {
             server_name,
@@ -98,11 +102,7 @@ async fn stdio_tools_schemas_results_and_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_resources_and_prompts() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .unwrap();
+    let mcp = stdio_host().await;
     let resources = mcp.list_resources().await.unwrap();
     let greeting = resources
         .iter()
@@ -155,11 +155,7 @@ async fn stdio_resources_and_prompts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_list_changed_refreshes_the_tools() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .unwrap();
+    let mcp = stdio_host().await;
     let before = mcp.tools().await.unwrap();
     assert!(before.iter().all(|t| t.name() != "py/late"));
     let out = call(find(&before, "py/add_late_tool"), json!({}))
@@ -185,11 +181,7 @@ async fn stdio_list_changed_refreshes_the_tools() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_crash_is_reported_and_restarted_on_the_next_call() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .unwrap();
+    let mcp = stdio_host().await;
     let tools = mcp.tools().await.unwrap();
     let pid = find(&tools, "py/pid");
     let first = call(pid, json!({})).await.unwrap();
