@@ -160,9 +160,5 @@ pub(crate) fn to_error_data(e: &Error) -> ErrorData {
         Status::NotFound => ErrorCode::METHOD_NOT_FOUND,
         _ => ErrorCode::INTERNAL_ERROR,
     };
-    ErrorData::new(
-        code,
-        e.message().to_string(),
-        Some(e.to_callable_json()),
-    )
+    ErrorData::new(code, e.message().to_string(), Some(e.to_callable_json()))
 }

@@ -12,8 +12,8 @@
 //!   over stdio or as an axum service on your Router.
 //!
 //! ```no_run
-//! use genkit::mcp::{McpHost, McpServer, McpServerConfig};
-//! # async fn demo(ai: genkit::Genkit) -> genkit::Result<()> {
+//! use genkit_mcp::{McpHost, McpServer, McpServerConfig};
+//! # async fn demo(ai: genkit_core::Genkit) -> genkit_core::Result<()> {
 //! let mcp = McpHost::builder()
 //!     .server("search", McpServerConfig::stdio("my-search-server"))
 //!     .connect()
@@ -25,7 +25,7 @@
 //!     .await?;
 //! println!("{}", answer.text());
 //!
-//! let app = genkit::axum::axum::Router::new().nest_service("/mcp", McpServer::new(&ai).http_service());
+//! let app: axum::Router = axum::Router::new().nest_service("/mcp", McpServer::new(&ai).http_service());
 //! # let _ = app;
 //! # Ok(()) }
 //! ```

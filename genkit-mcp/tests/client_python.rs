@@ -11,15 +11,28 @@ use serde_json::{Value, json};
 
 fn stdio_config() -> McpServerConfig {
     McpServerConfig::stdio(common::python())
-        .args([common::fixture("py/server.py").into_os_string(), "stdio".into()])
+        .args([
+            common::fixture("py/server.py").into_os_string(),
+            "stdio".into(),
+        ])
         .env("PYTHONUNBUFFERED", "1")
 }
 
+async fn stdio_host() -> McpHost {
+    McpHost::builder()
+        .server("py", stdio_config())
+        .connect()
+        .await
+        .expect("connects to the Python server")
+}
+
 fn find<'a>(tools: &'a [ToolRef], name: &str) -> &'a ToolRef {
-    tools
-        .iter()
-        .find(|t| t.name() == name)
-        .unwrap_or_else(|| panic!("no tool {name} in {:?}", tools.iter().map(|t| t.name()).collect::<Vec<_>>()))
+    tools.iter().find(|t| t.name() == name).unwrap_or_else(|| {
+        panic!(
+            "no tool {name} in {:?}",
+            tools.iter().map(|t| t.name()).collect::<Vec<_>>()
+        )
+    })
 }
 
 async fn call(tool: &ToolRef, input: Value) -> genkit_core::Result<Value> {
@@ -28,11 +41,7 @@ async fn call(tool: &ToolRef, input: Value) -> genkit_core::Result<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_tools_schemas_results_and_errors() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .expect("connects");
+    let mcp = stdio_host().await;
     match &mcp.status()[0].1 {
         ServerStatus::Connected {
             server_name,
@@ -93,11 +102,7 @@ async fn stdio_tools_schemas_results_and_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_resources_and_prompts() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .unwrap();
+    let mcp = stdio_host().await;
     let resources = mcp.list_resources().await.unwrap();
     let greeting = resources
         .iter()
@@ -108,7 +113,10 @@ async fn stdio_resources_and_prompts() {
     assert_eq!(greeting.mime_type.as_deref(), Some("text/plain"));
     let parts = mcp.read_resource("py", &greeting.uri).await.unwrap();
     assert_eq!(genkit_core::text_of(&parts), "Hello from Python");
-    let err = mcp.read_resource("py", "fixture://missing").await.unwrap_err();
+    let err = mcp
+        .read_resource("py", "fixture://missing")
+        .await
+        .unwrap_err();
     assert_ne!(err.status(), Status::Ok);
 
     let prompts = mcp.list_prompts().await.unwrap();
@@ -131,22 +139,28 @@ async fn stdio_resources_and_prompts() {
         .build()
         .unwrap();
     let tools = raw.server_tools("py").await.unwrap();
-    let out = call(find(&tools, "py/web_search"), json!({"query": "raw"})).await.unwrap();
-    assert_eq!(out["content"][0]["text"], "Python results for: raw", "{out}");
-    assert_eq!(out["structuredContent"]["result"], "Python results for: raw");
+    let out = call(find(&tools, "py/web_search"), json!({"query": "raw"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        out["content"][0]["text"], "Python results for: raw",
+        "{out}"
+    );
+    assert_eq!(
+        out["structuredContent"]["result"],
+        "Python results for: raw"
+    );
     raw.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_list_changed_refreshes_the_tools() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .unwrap();
+    let mcp = stdio_host().await;
     let before = mcp.tools().await.unwrap();
     assert!(before.iter().all(|t| t.name() != "py/late"));
-    let out = call(find(&before, "py/add_late_tool"), json!({})).await.unwrap();
+    let out = call(find(&before, "py/add_late_tool"), json!({}))
+        .await
+        .unwrap();
     assert_eq!(out["result"], "added");
     // The notification is processed by the connection's task: wait for it.
     let mut after = Vec::new();
@@ -158,17 +172,16 @@ async fn stdio_list_changed_refreshes_the_tools() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let late = find(&after, "py/late");
-    assert_eq!(call(late, json!({"word": "tool"})).await.unwrap()["result"], "late tool");
+    assert_eq!(
+        call(late, json!({"word": "tool"})).await.unwrap()["result"],
+        "late tool"
+    );
     mcp.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_crash_is_reported_and_restarted_on_the_next_call() {
-    let mcp = McpHost::builder()
-        .server("py", stdio_config())
-        .connect()
-        .await
-        .unwrap();
+    let mcp = stdio_host().await;
     let tools = mcp.tools().await.unwrap();
     let pid = find(&tools, "py/pid");
     let first = call(pid, json!({})).await.unwrap();
@@ -176,12 +189,19 @@ async fn stdio_crash_is_reported_and_restarted_on_the_next_call() {
     let err = call(find(&tools, "py/crash"), json!({})).await.unwrap_err();
     assert_eq!(err.status(), Status::Unavailable, "{err}");
     assert!(err.message().contains("'py'"), "{err}");
-    assert!(matches!(mcp.status()[0].1, ServerStatus::Disconnected { .. }), "{:?}", mcp.status());
+    assert!(
+        matches!(mcp.status()[0].1, ServerStatus::Disconnected { .. }),
+        "{:?}",
+        mcp.status()
+    );
 
     // The same tool value works again: the server was started anew.
     let second = call(pid, json!({})).await.unwrap();
     let (first, second) = (&first["result"], &second["result"]);
-    assert!(first.as_u64().is_some() && second.as_u64().is_some(), "{first} {second}");
+    assert!(
+        first.as_u64().is_some() && second.as_u64().is_some(),
+        "{first} {second}"
+    );
     assert_ne!(first, second, "a new process answers");
     assert!(matches!(mcp.status()[0].1, ServerStatus::Connected { .. }));
     mcp.close().await;
@@ -246,9 +266,14 @@ async fn http_with_auth_header_alongside_stdio() {
         call(local, json!({"query": "stdio"})).await.unwrap()["result"],
         "Python results for: stdio"
     );
-    let sum = call(find(&tools, "remote/add"), json!({"a": 1, "b": 2})).await.unwrap();
+    let sum = call(find(&tools, "remote/add"), json!({"a": 1, "b": 2}))
+        .await
+        .unwrap();
     assert_eq!(sum["sum"], 3);
-    let parts = mcp.read_resource("remote", "fixture://greeting").await.unwrap();
+    let parts = mcp
+        .read_resource("remote", "fixture://greeting")
+        .await
+        .unwrap();
     assert_eq!(genkit_core::text_of(&parts), "Hello from Python");
     mcp.close().await;
 }

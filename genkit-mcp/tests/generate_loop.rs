@@ -22,8 +22,10 @@ async fn setup() -> (LocalGemini, Genkit, McpHost) {
     let mcp = McpHost::builder()
         .server(
             "py",
-            McpServerConfig::stdio(common::python())
-                .args([common::fixture("py/server.py").into_os_string(), "stdio".into()]),
+            McpServerConfig::stdio(common::python()).args([
+                common::fixture("py/server.py").into_os_string(),
+                "stdio".into(),
+            ]),
         )
         .connect()
         .await
@@ -61,12 +63,21 @@ async fn the_model_calls_an_mcp_tool_and_the_trace_shows_it() {
     let spans = common::spans::with_path("{py/web_search,t:action,s:tool}");
     let span = spans
         .iter()
-        .find(|s| s.get("genkit:input").is_some_and(|i| i.contains("Rust MCP")))
+        .find(|s| {
+            s.get("genkit:input")
+                .is_some_and(|i| i.contains("Rust MCP"))
+        })
         .unwrap_or_else(|| panic!("no tool span: {spans:?}"));
-    assert!(span["genkit:path"].starts_with("/{generate,t:util}"), "{span:?}");
+    assert!(
+        span["genkit:path"].starts_with("/{generate,t:util}"),
+        "{span:?}"
+    );
     assert_eq!(span["genkit:name"], "py/web_search");
     assert_eq!(span["genkit:state"], "success");
-    assert!(span["genkit:output"].contains("Python results for: Rust MCP"), "{span:?}");
+    assert!(
+        span["genkit:output"].contains("Python results for: Rust MCP"),
+        "{span:?}"
+    );
     mcp.close().await;
 }
 

@@ -38,13 +38,20 @@ async fn genkit() -> Genkit {
         "failing_tool",
         "Always fails.",
         |_: SearchInput, _| async move {
-            Err::<String, _>(Error::new(Status::PermissionDenied, "no access to the index"))
+            Err::<String, _>(Error::new(
+                Status::PermissionDenied,
+                "no access to the index",
+            ))
         },
     )
     .unwrap();
-    ai.define_tool("whoami", "The caller's context.", |_: SearchInput, cx| async move {
-        Ok::<_, Error>(cx.context().cloned().unwrap_or(json!({"anonymous": true})))
-    })
+    ai.define_tool(
+        "whoami",
+        "The caller's context.",
+        |_: SearchInput, cx| async move {
+            Ok::<_, Error>(cx.context().cloned().unwrap_or(json!({"anonymous": true})))
+        },
+    )
     .unwrap();
     let shout = FlowAction::new("shout", |_ai, s: String, _cx| async move {
         Ok::<_, Error>(s.to_uppercase())
@@ -69,7 +76,10 @@ fn assert_python_report(r: &Value) {
     assert_eq!(r["server"], "rs-test", "{r}");
     assert_eq!(r["hasTools"], true);
     let tools = &r["tools"];
-    assert_eq!(tools["web_search"]["description"], "Search the web for a query.");
+    assert_eq!(
+        tools["web_search"]["description"],
+        "Search the web for a query."
+    );
     let schema = &tools["web_search"]["inputSchema"];
     assert_eq!(schema["type"], "object");
     assert_eq!(schema["properties"]["query"]["type"], "string");
@@ -83,16 +93,26 @@ fn assert_python_report(r: &Value) {
     assert_eq!(r["shout"]["text"], "HI");
     // The action's failure is a result the model can read, with its status.
     assert_eq!(r["failing"]["isError"], true);
-    assert_eq!(r["failing"]["text"], "PERMISSION_DENIED: no access to the index");
+    assert_eq!(
+        r["failing"]["text"],
+        "PERMISSION_DENIED: no access to the index"
+    );
     // Input that does not fit the schema, too.
     assert_eq!(r["badInput"]["isError"], true);
     assert!(
-        r["badInput"]["text"].as_str().unwrap().starts_with("INVALID_ARGUMENT"),
+        r["badInput"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("INVALID_ARGUMENT"),
         "{}",
         r["badInput"]
     );
     // An unknown tool is a protocol error.
-    assert!(r["unknown"].as_str().unwrap().contains("no_such_tool"), "{}", r["unknown"]);
+    assert!(
+        r["unknown"].as_str().unwrap().contains("no_such_tool"),
+        "{}",
+        r["unknown"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,11 +146,19 @@ async fn python_client_over_stdio() {
     let spans = common::spans::with_path("{web_search,t:action");
     let ok = spans
         .iter()
-        .find(|s| s.get("genkit:output").is_some_and(|o| o.contains("from python")))
+        .find(|s| {
+            s.get("genkit:output")
+                .is_some_and(|o| o.contains("from python"))
+        })
         .unwrap_or_else(|| panic!("no traced web_search call: {spans:?}"));
     assert_eq!(ok["genkit:state"], "success");
     let flows = common::spans::with_path("{shout,t:flow}");
-    assert!(flows.iter().any(|s| s.get("genkit:output").is_some_and(|o| o == "\"HI\"")), "{flows:?}");
+    assert!(
+        flows
+            .iter()
+            .any(|s| s.get("genkit:output").is_some_and(|o| o == "\"HI\"")),
+        "{flows:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +177,10 @@ async fn python_client_over_http_with_auth() {
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_python_report(&r);
     // The API-key layer's context reached the tool.
-    assert_eq!(r["whoami"]["structured"], json!({"auth": {"apiKey": format!("Bearer {TOKEN}")}}));
+    assert_eq!(
+        r["whoami"]["structured"],
+        json!({"auth": {"apiKey": format!("Bearer {TOKEN}")}})
+    );
 
     // A wrong key never reaches the MCP endpoint.
     let status = tokio::process::Command::new(common::python())
@@ -167,7 +198,8 @@ async fn python_client_over_http_with_auth() {
 async fn genkit_js_mcp_client_over_http() {
     let ai = genkit().await;
     let url = serve_http(&ai).await;
-    let node_dir = genkit_testkit::npm_packages(&["@genkit-ai/mcp@1.42.0", genkit_testkit::GENKIT_JS]);
+    let node_dir =
+        genkit_testkit::npm_packages(&["@genkit-ai/mcp@1.42.0", genkit_testkit::GENKIT_JS]);
     let script = node_dir.join("mcp-client.mjs");
     std::fs::copy(common::fixture("js/client.mjs"), &script).unwrap();
     let out = tokio::process::Command::new("node")
@@ -184,14 +216,26 @@ async fn genkit_js_mcp_client_over_http() {
 
     // Genkit JS names them {server}/{tool}, with our schemas and descriptions.
     let tools = &r["tools"];
-    assert_eq!(tools["rs/web_search"]["description"], "Search the web for a query.");
-    assert_eq!(tools["rs/web_search"]["inputSchema"]["properties"]["query"]["type"], "string");
+    assert_eq!(
+        tools["rs/web_search"]["description"],
+        "Search the web for a query."
+    );
+    assert_eq!(
+        tools["rs/web_search"]["inputSchema"]["properties"]["query"]["type"],
+        "string"
+    );
     assert_eq!(tools["rs/shout"]["description"], "Shouts the text.");
     assert_eq!(r["search"], "Rust results for: from js");
     assert_eq!(r["shout"], "HI");
     // Our isError result is what Genkit JS hands its model: {"error": text}.
-    assert_eq!(r["failing"], json!({"error": "PERMISSION_DENIED: no access to the index"}));
-    assert_eq!(r["whoami"], json!({"auth": {"apiKey": format!("Bearer {TOKEN}")}}));
+    assert_eq!(
+        r["failing"],
+        json!({"error": "PERMISSION_DENIED: no access to the index"})
+    );
+    assert_eq!(
+        r["whoami"],
+        json!({"auth": {"apiKey": format!("Bearer {TOKEN}")}})
+    );
 }
 
 fn tempfile(name: &str) -> std::path::PathBuf {

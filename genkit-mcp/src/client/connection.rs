@@ -126,7 +126,10 @@ impl Server {
     }
 
     pub(crate) fn status(&self) -> ServerStatus {
-        self.status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn set_status(&self, status: ServerStatus) {

@@ -53,6 +53,46 @@ pub struct McpPromptArgument {
     pub required: bool,
 }
 
+/// A listed resource (`resources/list` item) of `server`.
+pub(crate) fn resource(server: &str, v: &Value) -> McpResource {
+    McpResource {
+        server: server.to_string(),
+        uri: str_field(v, "uri"),
+        name: str_field(v, "name"),
+        description: opt_str_field(v, "description"),
+        mime_type: opt_str_field(v, "mimeType"),
+    }
+}
+
+/// A listed prompt (`prompts/list` item) of `server`.
+pub(crate) fn prompt(server: &str, v: &Value) -> McpPrompt {
+    let arguments = v
+        .get("arguments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|a| McpPromptArgument {
+            name: str_field(a, "name"),
+            description: opt_str_field(a, "description"),
+            required: a.get("required").and_then(Value::as_bool) == Some(true),
+        })
+        .collect();
+    McpPrompt {
+        server: server.to_string(),
+        name: str_field(v, "name"),
+        description: opt_str_field(v, "description"),
+        arguments,
+    }
+}
+
+fn str_field(v: &Value, key: &str) -> String {
+    opt_str_field(v, key).unwrap_or_default()
+}
+
+fn opt_str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
 /// One item of `resources/read`'s `contents`: text as a text part, a blob as a media
 /// part with a `data:` URL; the item's `_meta` becomes the part's metadata.
 pub(crate) fn resource_part(item: &Value) -> Result<Part> {
@@ -88,13 +128,21 @@ pub(crate) fn prompt_message(message: &Value) -> Result<Message> {
 /// (`{"resource": {"uri"}}`).
 fn content_part(block: &Value) -> Result<Part> {
     let part = match block.get("type").and_then(Value::as_str) {
-        Some("text") => json!({ "text": block.get("text").and_then(Value::as_str).unwrap_or_default() }),
+        Some("text") => {
+            json!({ "text": block.get("text").and_then(Value::as_str).unwrap_or_default() })
+        }
         Some("image" | "audio") => {
             let mime = block
                 .get("mimeType")
                 .and_then(Value::as_str)
                 .unwrap_or("application/octet-stream");
-            media(mime, block.get("data").and_then(Value::as_str).unwrap_or_default())
+            media(
+                mime,
+                block
+                    .get("data")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
         }
         Some("resource") => {
             return resource_part(block.get("resource").unwrap_or(&Value::Null));
@@ -123,8 +171,12 @@ mod tests {
     #[test]
     fn resource_contents_become_parts() {
         let p = resource_part(&json!({"uri": "x://a", "text": "hi", "_meta": {"k": 1}})).unwrap();
-        assert_eq!(serde_json::to_value(&p).unwrap(), json!({"text": "hi", "metadata": {"k": 1}}));
-        let p = resource_part(&json!({"uri": "x://a", "blob": "AAAA", "mimeType": "image/png"})).unwrap();
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"text": "hi", "metadata": {"k": 1}})
+        );
+        let p = resource_part(&json!({"uri": "x://a", "blob": "AAAA", "mimeType": "image/png"}))
+            .unwrap();
         assert_eq!(
             serde_json::to_value(&p).unwrap(),
             json!({"media": {"contentType": "image/png", "url": "data:image/png;base64,AAAA"}})
@@ -135,7 +187,10 @@ mod tests {
 
     #[test]
     fn prompt_messages_map_roles() {
-        let m = prompt_message(&json!({"role": "assistant", "content": {"type": "text", "text": "ok"}})).unwrap();
+        let m = prompt_message(
+            &json!({"role": "assistant", "content": {"type": "text", "text": "ok"}}),
+        )
+        .unwrap();
         assert_eq!(m.role, Role::Model);
         assert_eq!(m.text(), "ok");
     }

@@ -5,12 +5,16 @@ mod connection;
 mod content;
 mod tools;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures::future::join_all;
-use genkit_core::{Error, Genkit, Message, Part, Result, ToolRef};
-use rmcp::model::{GetPromptRequestParams, Implementation, ReadResourceRequestParams};
+use genkit_core::{Genkit, Message, Part, Result, ToolRef};
+use rmcp::model::{
+    GetPromptRequestParams, Implementation, ReadResourceRequestParams, ServerCapabilities,
+};
+use rmcp::{Peer, RoleClient, ServiceError};
 use serde_json::{Map, Value};
 
 pub use config::McpServerConfig;
@@ -24,8 +28,8 @@ use connection::Server;
 /// Their tools are Genkit tools named `{server}/{tool}`:
 ///
 /// ```no_run
-/// use genkit::mcp::{McpHost, McpServerConfig};
-/// # async fn demo(ai: genkit::Genkit) -> genkit::Result<()> {
+/// use genkit_mcp::{McpHost, McpServerConfig};
+/// # async fn demo(ai: genkit_core::Genkit) -> genkit_core::Result<()> {
 /// let mcp = McpHost::builder()
 ///     .server("fs", McpServerConfig::stdio("npx").args(["-y", "@modelcontextprotocol/server-filesystem", "."]))
 ///     .server("search", McpServerConfig::http("http://127.0.0.1:3000/mcp").header("Authorization", "Bearer s3cret"))
@@ -190,14 +194,13 @@ impl McpHost {
     async fn tools_of(&self, entry: &Entry) -> Result<Arc<[ToolRef]>> {
         let server = &entry.server;
         // Connect first: a (re)connection bumps the generation.
-        let peer = server.peer().await?;
+        server.peer().await?;
         let generation = server.generations.tools.load(Ordering::Acquire);
         if let Some((g, tools)) = &*entry.tools.lock().unwrap_or_else(|e| e.into_inner())
             && *g == generation
         {
             return Ok(tools.clone());
         }
-        let _ = peer;
         let listed = server
             .request(|peer| async move { peer.list_all_tools().await })
             .await?;
@@ -229,28 +232,39 @@ impl McpHost {
 
     /// Every server's resources.
     pub async fn list_resources(&self) -> Result<Vec<McpResource>> {
+        let items = self
+            .list_each(
+                |c| c.resources.is_some(),
+                |peer| async move { peer.list_all_resources().await },
+            )
+            .await?;
+        Ok(items
+            .iter()
+            .map(|(server, v)| content::resource(server, v))
+            .collect())
+    }
+
+    /// Lists items of every server that declares the capability, as JSON, each with
+    /// its server's name.
+    async fn list_each<T, F, Fut>(
+        &self,
+        supports: fn(&ServerCapabilities) -> bool,
+        list: F,
+    ) -> Result<Vec<(Arc<str>, Value)>>
+    where
+        T: serde::Serialize,
+        F: Fn(Peer<RoleClient>) -> Fut,
+        Fut: Future<Output = Result<Vec<T>, ServiceError>>,
+    {
         let mut all = Vec::new();
         for entry in &self.inner.servers {
             let server = &entry.server;
             let peer = server.peer().await?;
-            let supported = peer
-                .peer_info()
-                .is_some_and(|i| i.capabilities.resources.is_some());
-            if !supported {
+            if !peer.peer_info().is_some_and(|i| supports(&i.capabilities)) {
                 continue;
             }
-            let listed = server
-                .request(|peer| async move { peer.list_all_resources().await })
-                .await?;
-            for r in listed {
-                let v = serde_json::to_value(&r)?;
-                all.push(McpResource {
-                    server: server.name.to_string(),
-                    uri: str_field(&v, "uri"),
-                    name: str_field(&v, "name"),
-                    description: opt_str_field(&v, "description"),
-                    mime_type: opt_str_field(&v, "mimeType"),
-                });
+            for item in server.request(&list).await? {
+                all.push((server.name.clone(), serde_json::to_value(&item)?));
             }
         }
         Ok(all)
@@ -274,46 +288,26 @@ impl McpHost {
 
     /// Every server's prompts.
     pub async fn list_prompts(&self) -> Result<Vec<McpPrompt>> {
-        let mut all = Vec::new();
-        for entry in &self.inner.servers {
-            let server = &entry.server;
-            let peer = server.peer().await?;
-            let supported = peer
-                .peer_info()
-                .is_some_and(|i| i.capabilities.prompts.is_some());
-            if !supported {
-                continue;
-            }
-            let listed = server
-                .request(|peer| async move { peer.list_all_prompts().await })
-                .await?;
-            for p in listed {
-                let v = serde_json::to_value(&p)?;
-                let arguments = v
-                    .get("arguments")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .map(|a| McpPromptArgument {
-                        name: str_field(a, "name"),
-                        description: opt_str_field(a, "description"),
-                        required: a.get("required").and_then(Value::as_bool) == Some(true),
-                    })
-                    .collect();
-                all.push(McpPrompt {
-                    server: server.name.to_string(),
-                    name: str_field(&v, "name"),
-                    description: opt_str_field(&v, "description"),
-                    arguments,
-                });
-            }
-        }
-        Ok(all)
+        let items = self
+            .list_each(
+                |c| c.prompts.is_some(),
+                |peer| async move { peer.list_all_prompts().await },
+            )
+            .await?;
+        Ok(items
+            .iter()
+            .map(|(server, v)| content::prompt(server, v))
+            .collect())
     }
 
     /// Renders a prompt of `server` with string arguments, as Genkit messages
     /// (`assistant` → `model`), ready for `.messages(..)` of a generate call.
-    pub async fn get_prompt<I, K, V>(&self, server: &str, name: &str, args: I) -> Result<Vec<Message>>
+    pub async fn get_prompt<I, K, V>(
+        &self,
+        server: &str,
+        name: &str,
+        args: I,
+    ) -> Result<Vec<Message>>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -348,28 +342,10 @@ impl McpHost {
     }
 }
 
-fn str_field(v: &Value, key: &str) -> String {
-    opt_str_field(v, key).unwrap_or_default()
-}
-
-fn opt_str_field(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
 impl std::fmt::Debug for McpHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpHost")
             .field("servers", &self.status())
             .finish()
     }
-}
-
-/// An error for a configuration problem found after building.
-#[allow(dead_code)]
-fn config_error(server: &str, message: &str) -> Error {
-    McpError::Config {
-        server: server.into(),
-        message: message.into(),
-    }
-    .into()
 }

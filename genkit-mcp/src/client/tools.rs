@@ -86,7 +86,9 @@ pub(crate) fn output_of(result: Value) -> Value {
     }
     let all_text = content.iter().all(|c| {
         c.get("type").and_then(Value::as_str) == Some("text")
-            && c.get("text").and_then(Value::as_str).is_some_and(|t| !t.is_empty())
+            && c.get("text")
+                .and_then(Value::as_str)
+                .is_some_and(|t| !t.is_empty())
     });
     if all_text {
         let text = text_of(&content);
@@ -122,7 +124,8 @@ mod tests {
 
     #[test]
     fn is_error_becomes_an_error_object() {
-        let out = output_of(json!({"content": [{"type": "text", "text": "boom"}], "isError": true}));
+        let out =
+            output_of(json!({"content": [{"type": "text", "text": "boom"}], "isError": true}));
         assert_eq!(out, json!({"error": "boom"}));
     }
 
@@ -136,7 +139,9 @@ mod tests {
 
     #[test]
     fn texts_are_joined() {
-        let out = output_of(json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}));
+        let out = output_of(
+            json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}),
+        );
         assert_eq!(out, json!("ab"));
     }
 
@@ -150,7 +155,9 @@ mod tests {
 
     #[test]
     fn structured_content_wins_over_text() {
-        let out = output_of(json!({"content": [{"type": "text", "text": "3"}], "structuredContent": {"sum": 3}}));
+        let out = output_of(
+            json!({"content": [{"type": "text", "text": "3"}], "structuredContent": {"sum": 3}}),
+        );
         assert_eq!(out, json!({"sum": 3}));
     }
 }

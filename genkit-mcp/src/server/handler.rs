@@ -62,7 +62,9 @@ impl Handler {
             Err(e) if e.status() == Status::NotFound && e.message().contains(&exposed.key) => {
                 Err(to_error_data(&e))
             }
-            Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(e.to_string())])),
+            Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(
+                e.to_string(),
+            )])),
         }
     }
 }
@@ -107,11 +109,11 @@ impl ServerHandler for Handler {
         self.inner.listing().get(name).map(|e| e.tool.clone())
     }
 
-    fn call_tool(
+    async fn call_tool(
         &self,
         request: CallToolRequestParams,
         cx: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<CallToolResponse, ErrorData>> + Send + '_ {
-        async move { self.call(request, cx).await.map(Into::into) }
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.call(request, cx).await.map(Into::into)
     }
 }

@@ -39,9 +39,14 @@ impl Listing {
             if !included {
                 continue;
             }
-            let name = desc.name.rsplit('/').next().unwrap_or(&desc.name).to_string();
+            let name = desc
+                .name
+                .rsplit('/')
+                .next()
+                .unwrap_or(&desc.name)
+                .to_string();
             if let Some(only) = only
-                && !only.iter().any(|n| *n == name || *n == desc.name)
+                && !only.contains(&desc.name)
             {
                 continue;
             }
@@ -66,6 +71,13 @@ impl Listing {
                     wrapped,
                 },
             );
+        }
+        for missing in only.into_iter().flatten().filter(|n| {
+            !by_name
+                .values()
+                .any(|e| e.key.splitn(3, '/').nth(2) == Some(n.as_str()))
+        }) {
+            tracing::warn!(target: "genkit::mcp", "not served over MCP: no tool or flow named '{missing}'");
         }
         Listing { tools, by_name }
     }

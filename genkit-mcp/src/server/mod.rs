@@ -18,9 +18,9 @@ use listing::Listing;
 /// with its input checked against its schema.
 ///
 /// ```no_run
-/// use genkit::axum::axum::Router;
-/// use genkit::mcp::McpServer;
-/// # async fn demo(ai: genkit::Genkit) -> genkit::Result<()> {
+/// use axum::Router;
+/// use genkit_mcp::McpServer;
+/// # async fn demo(ai: genkit_core::Genkit) -> genkit_core::Result<()> {
 /// // over this process's stdin and stdout, until the client closes them:
 /// McpServer::new(&ai).name("research").serve_stdio().await?;
 /// // or at /mcp on your Router, behind your own layers (auth, CORS, …):
@@ -125,7 +125,8 @@ impl McpServer {
         self.edit(|i| i.flows = false)
     }
 
-    /// Serve only these actions (by name).
+    /// Serve only these actions, by their registered names (`web_search`,
+    /// `research_flow`); a name that matches nothing is logged when the list is made.
     pub fn only<I, S>(self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -173,7 +174,9 @@ impl McpServer {
     /// The Streamable HTTP endpoint as a tower service: mount it on your axum Router
     /// with `.nest_service("/mcp", …)` or `.route_service("/mcp", …)`, behind your
     /// layers. Sessions are kept in memory and end after a period without requests.
-    pub fn http_service(&self) -> StreamableHttpService<impl rmcp::ServerHandler, LocalSessionManager> {
+    pub fn http_service(
+        &self,
+    ) -> StreamableHttpService<impl rmcp::ServerHandler, LocalSessionManager> {
         let inner = self.inner.clone();
         let mut config = StreamableHttpServerConfig::default();
         if let Some(hosts) = &self.inner.allowed_hosts {

@@ -15,7 +15,9 @@ pub fn python() -> PathBuf {
 
 /// A file under `tests/`.
 pub fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(path)
 }
 
 /// A port nothing listens on now.
@@ -29,7 +31,10 @@ pub fn free_port() -> u16 {
 /// Waits until something accepts connections on `port` (at most 60 s).
 pub async fn wait_for_port(port: u16) {
     for _ in 0..600 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
