@@ -1,5 +1,5 @@
 //! Genkit's data model on the wire: every type's JSON validates against Genkit's own JSON
-//! Schema (../shared/schema/genkit-schema.json), documents shaped like the ones Genkit
+//! Schema (the repository's copy, genkit-core/schema/genkit-schema.json), documents shaped like the ones Genkit
 //! writes round-trip unchanged, malformed ones are rejected naming the field, and the
 //! error statuses carry Genkit's numbers, names and HTTP mapping.
 
@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 const SCHEMA_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/schema/genkit-schema.json"
+    "/genkit-core/schema/genkit-schema.json"
 );
 
 fn genkit_schema() -> &'static Value {

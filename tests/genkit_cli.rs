@@ -1,5 +1,5 @@
-//! End to end with the real Genkit CLI (npm genkit-cli 1.43, installed by
-//! `.ci/setup-node.sh`) driving `cargo run --example research` (its binary, built once),
+//! End to end with the real Genkit CLI (npm genkit-cli 1.43, installed on first use by
+//! `genkit_testkit::genkit_cli`) driving `cargo run --example research` (its binary, built once),
 //! with no API key: the example talks to its in-process local Gemini server.
 //!
 //! - `genkit start --noui -- <research>`: the runtime announces itself with its runtime
@@ -22,14 +22,8 @@ use serde_json::{Value, json};
 mod common;
 use common::http;
 
-const SETUP: &str = "run .ci/setup-node.sh once (it installs genkit-cli under ${GENKIT_RS_CACHE:-/var/tmp/genkit-rs-cache}/node)";
-
 fn genkit_cli() -> PathBuf {
-    let cache =
-        std::env::var("GENKIT_RS_CACHE").unwrap_or_else(|_| "/var/tmp/genkit-rs-cache".into());
-    let bin = Path::new(&cache).join("node/node_modules/.bin/genkit");
-    assert!(bin.exists(), "{} is missing: {SETUP}", bin.display());
-    bin
+    genkit_testkit::genkit_cli()
 }
 
 /// The research example's binary, built once per test run.

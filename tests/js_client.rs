@@ -1,5 +1,5 @@
 //! The real Genkit JS client (`genkit/beta/client` from npm `genkit@1.42.0`, installed by
-//! `.ci/setup-node-client.sh`) calling flows served by `genkit::axum`, run by node
+//! `genkit_testkit` on first use) calling flows served by `genkit::axum`, run by node
 //! against a server on 127.0.0.1 backed by the local Gemini-compatible server.
 
 use std::path::{Path, PathBuf};
@@ -62,25 +62,9 @@ async fn boom(input: Value) -> Result<String> {
     Err(Error::internal("db password is hunter2"))
 }
 
-/// Where `.ci/setup-node-client.sh` installs the client.
+/// The real Genkit JS client's `node_modules`, installed on first use.
 pub fn node_modules() -> PathBuf {
-    let cache =
-        std::env::var("GENKIT_RS_CACHE").unwrap_or_else(|_| "/var/tmp/genkit-rs-cache".into());
-    let dir = Path::new(&cache).join("node-client/node_modules");
-    assert!(
-        dir.join("genkit/package.json").exists() && which_node(),
-        "node and the Genkit JS client are missing: run `bash .ci/setup-node-client.sh` (looked in {})",
-        dir.display()
-    );
-    dir
-}
-
-fn which_node() -> bool {
-    std::process::Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    genkit_testkit::npm_packages(&[genkit_testkit::GENKIT_JS]).join("node_modules")
 }
 
 /// Runs `tests/js/<script> <url>` with node; returns its stdout lines (asserting success).

@@ -131,10 +131,7 @@ async fn serve(mut stream: TcpStream, reply: Reply, received: Arc<Mutex<Vec<Rece
 fn trace_data_validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/schema/genkit-schema.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/genkit-schema.json");
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("reading Genkit's schema at {path}: {e}"));
         let schema: Value = serde_json::from_str(&text).unwrap();

@@ -1,5 +1,6 @@
 //! The PostgreSQL store against a real throwaway cluster (initdb + pg_ctl on a free
-//! 127.0.0.1 port). Needs PostgreSQL's binaries: run `.ci/setup-postgres.sh` once.
+//! 127.0.0.1 port). PostgreSQL's binaries come from `genkit_testkit::postgres_bin_dir` (installed on
+//! first use where we are root).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -34,12 +35,7 @@ impl Cluster {
     }
 
     fn start() -> Cluster {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).find(|p| p.join("initdb").exists()))
-            .unwrap_or_else(|| {
-                panic!("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run .ci/setup-postgres.sh")
-            });
+        let bin = genkit_testkit::postgres_bin_dir();
         let is_root = Command::new("id")
             .arg("-u")
             .output()
