@@ -92,11 +92,9 @@ async fn main() -> Result<()> {
         }
         // The turn stopped for approval: answer each waiting call; the next turn runs.
         for part in end.interrupts() {
-            let call = part.tool_request.as_ref().map(|r| r.name.as_str());
-            eprintln!(
-                "\n{call:?} needs approval: {}",
-                if approve { "approved" } else { "denied" }
-            );
+            let call = part.tool_request.as_ref().map_or("?", |r| r.name.as_str());
+            let decision = if approve { "approved" } else { "denied" };
+            eprintln!("\n`{call}` needs approval: {decision}");
             conn.send(if approve {
                 AgentInput::restart(part, json!({"toolApproved": true}))
             } else {

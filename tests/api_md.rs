@@ -626,6 +626,18 @@ struct ApiItem {
     member_sigs: Vec<String>,
 }
 
+impl ApiItem {
+    /// A line for `API.md`: path, kind, signature or shape, methods.
+    fn suggested_line(&self) -> String {
+        let mut line = format!("- `{}` {} — {}", self.path, self.kind, self.sig);
+        if !self.member_sigs.is_empty() {
+            line.push_str("; ");
+            line.push_str(&self.member_sigs.join(", "));
+        }
+        line
+    }
+}
+
 fn public_api() -> Vec<ApiItem> {
     let mut world = World::default();
     let crates = facade_crates();
@@ -763,14 +775,7 @@ fn api_md_lists_every_public_item_with_its_members() {
     let mut missing = Vec::new();
     for item in &api {
         match lines.get(&item.path) {
-            None => {
-                let mut line = format!("- `{}` {} — {}", item.path, item.kind, item.sig);
-                if !item.member_sigs.is_empty() {
-                    line.push_str("; ");
-                    line.push_str(&item.member_sigs.join(", "));
-                }
-                missing.push(line);
-            }
+            None => missing.push(item.suggested_line()),
             Some(line) => {
                 let absent: Vec<&String> =
                     item.members.iter().filter(|m| !has_word(line, m)).collect();
@@ -822,12 +827,7 @@ fn api_md_fits_one_context_window() {
 #[ignore]
 fn dump() {
     for item in public_api() {
-        let mut line = format!("- `{}` {} — {}", item.path, item.kind, item.sig);
-        if !item.member_sigs.is_empty() {
-            line.push_str("; ");
-            line.push_str(&item.member_sigs.join(", "));
-        }
-        println!("{line}");
+        println!("{}", item.suggested_line());
     }
 }
 

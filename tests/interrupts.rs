@@ -52,14 +52,19 @@ struct Served {
     _gemini: LocalGemini,
 }
 
-async fn serve() -> Served {
-    let gemini = LocalGemini::start().await.expect("local gemini");
-    let ai = Genkit::builder()
+/// An instance on the local Gemini-compatible server (every `#[tool]`/`#[flow]` registered).
+async fn genkit(gemini: &LocalGemini) -> Genkit {
+    Genkit::builder()
         .plugin(GoogleAi::new("test-key").with_base_url(gemini.base_url()))
         .model("googleai/gemini-2.0-flash")
         .build()
         .await
-        .expect("genkit");
+        .expect("genkit")
+}
+
+async fn serve() -> Served {
+    let gemini = LocalGemini::start().await.expect("local gemini");
+    let ai = genkit(&gemini).await;
     let agent = ai
         .define_agent("myAgent")
         .tools([web_search])
@@ -234,13 +239,7 @@ async fn served_agent_streams_interrupts_on_turn_end_and_takes_the_approval() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_stream_in_process_carries_interrupts_on_turn_end() {
     let gemini = LocalGemini::start().await.expect("local gemini");
-    let ai = Genkit::builder()
-        .plugin(GoogleAi::new("test-key").with_base_url(gemini.base_url()))
-        .model("googleai/gemini-2.0-flash")
-        .without_submitted_actions()
-        .build()
-        .await
-        .expect("genkit");
+    let ai = genkit(&gemini).await;
     let agent = ai
         .define_agent("approver")
         .tools([web_search])
