@@ -29,7 +29,8 @@
 //!    a missing model or messages; empty messages; an unknown role; content parts of
 //!    the wrong type for their role; a `tool` message not answering a preceding
 //!    `tool_calls`; `tool_calls` left unanswered; invalid function names; `tool_choice`
-//!    without tools or naming no declared tool; `response_format` `json_object`
+//!    `required` or a named function without tools, or naming no declared tool (`auto`
+//!    and `none` without tools are accepted: rig 0.21 sends them); `response_format` `json_object`
 //!    without the word "json" in the messages, or `json_schema` without a name or
 //!    schema; `temperature` outside 0–2, `top_p` outside 0–1; `stream_options`
 //!    without `stream`. Model names must match [`ServerOptions::model_prefixes`]

@@ -74,13 +74,15 @@ pub fn validate_chat(body: &Value, options: &ServerOptions) -> Result<(), Refusa
             Some("empty_array"),
         ));
     }
-    let tools = tool_names(obj.get("tools"))?;
+    // Optional parameters may be null: the same as absent.
+    let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
+    let tools = tool_names(get("tools"))?;
     validate_messages(messages)?;
-    validate_tool_choice(obj.get("tool_choice"), &tools)?;
-    validate_response_format(obj.get("response_format"), messages)?;
-    range(obj.get("temperature"), "temperature", 2.0)?;
-    range(obj.get("top_p"), "top_p", 1.0)?;
-    if obj.contains_key("stream_options") && obj.get("stream") != Some(&Value::Bool(true)) {
+    validate_tool_choice(get("tool_choice"), &tools)?;
+    validate_response_format(get("response_format"), messages)?;
+    range(get("temperature"), "temperature", 2.0)?;
+    range(get("top_p"), "top_p", 1.0)?;
+    if get("stream_options").is_some() && get("stream") != Some(&Value::Bool(true)) {
         return Err(bad(
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
             Some("stream_options"),
@@ -155,7 +157,10 @@ fn tool_names(tools: Option<&Value>) -> Result<Vec<String>, Refusal> {
 
 fn validate_tool_choice(choice: Option<&Value>, tools: &[String]) -> Result<(), Refusal> {
     let Some(choice) = choice else { return Ok(()) };
-    if tools.is_empty() {
+    // `auto` and `none` without tools change nothing; rig 0.21 always sends `auto` with
+    // `tools: []`. (Whether OpenAI refuses them too is not checked here.)
+    let no_op = matches!(choice.as_str(), Some("auto" | "none"));
+    if tools.is_empty() && !no_op {
         return Err(bad(
             "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
             Some("tool_choice"),
@@ -378,7 +383,8 @@ mod tests {
         let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}],
             "tools": [{"type": "function", "function": {"name": "bad name"}}]})).unwrap_err();
         assert_eq!(b["error"]["param"], json!("tools[0].function.name"));
-        let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "tool_choice": "auto"})).unwrap_err();
+        assert!(check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "tools": [], "tool_choice": "auto"})).is_ok());
+        let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "tool_choice": "required"})).unwrap_err();
         assert_eq!(b["error"]["param"], json!("tool_choice"));
         let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]})).unwrap_err();
         assert_eq!(b["error"]["param"], json!("messages[0].content[0].type"));
