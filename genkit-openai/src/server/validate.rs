@@ -93,9 +93,9 @@ pub fn validate_chat(body: &Value, options: &ServerOptions) -> Result<(), Refusa
     };
     let compatible = options.model_prefixes.is_empty();
     for key in obj.keys() {
-        if !CHAT_PARAMS.contains(&key.as_str())
-            && !(compatible && COMPATIBLE_PARAMS.contains(&key.as_str()))
-        {
+        let known = CHAT_PARAMS.contains(&key.as_str())
+            || (compatible && COMPATIBLE_PARAMS.contains(&key.as_str()));
+        if !known {
             return Err(bad(
                 format!("Unrecognized request argument supplied: {key}"),
                 None,

@@ -363,6 +363,10 @@ fn config(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::field_reassign_with_default,
+    reason = "requests are built up field by field, as a caller would"
+)]
 mod tests {
     use super::*;
     use genkit_core::{OutputConfig, ToolDefinition};
