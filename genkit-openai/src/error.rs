@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use genkit_core::{Error, Status};
-pub use genkit_googleai::error::{from_transport, parse_retry_after, redact, status_for_http};
+pub use genkit_googleai::error::{
+    from_transport, parse_retry_after, redact, redact_value, status_for_http,
+};
 use serde_json::{Map, Value, json};
 
 use crate::wire::ErrorBody;
@@ -141,19 +143,6 @@ pub fn malformed(provider: &str, what: &str, err: &dyn std::fmt::Display, key: &
             key,
         ),
     )
-}
-
-fn redact_value(v: Value, key: &str) -> Value {
-    match v {
-        Value::String(s) => Value::String(redact(&s, key)),
-        Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(x, key)).collect()),
-        Value::Object(o) => Value::Object(
-            o.into_iter()
-                .map(|(k, x)| (k, redact_value(x, key)))
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 #[cfg(test)]
