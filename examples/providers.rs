@@ -47,10 +47,20 @@ async fn main() -> Result<()> {
     let ollama = if std::env::var_os(genkit::openai::OLLAMA_HOST_VAR).is_some() {
         OpenAi::ollama()
     } else {
-        OpenAi::local("ollama", ServerOptions::ollama()).await?.with_label("Ollama")
+        OpenAi::local("ollama", ServerOptions::ollama())
+            .await?
+            .with_label("Ollama")
     };
-    eprintln!("googleai: {gemini}\nopenai: {openai_backend}\nollama: {}", ollama.base_url());
-    let ai = Genkit::builder().plugin(googleai).plugin(openai).plugin(ollama).build().await?;
+    eprintln!(
+        "googleai: {gemini}\nopenai: {openai_backend}\nollama: {}",
+        ollama.base_url()
+    );
+    let ai = Genkit::builder()
+        .plugin(googleai)
+        .plugin(openai)
+        .plugin(ollama)
+        .build()
+        .await?;
 
     let models = [
         "googleai/gemini-2.5-flash",
@@ -60,7 +70,14 @@ async fn main() -> Result<()> {
         "ollama/llama3.2",
     ];
     for model in models {
-        let answer = ask(&ai, Ask { model: model.into(), query: "Rust".into() }).await?;
+        let answer = ask(
+            &ai,
+            Ask {
+                model: model.into(),
+                query: "Rust".into(),
+            },
+        )
+        .await?;
         println!("{model}: {answer}");
     }
     Ok(())

@@ -9,8 +9,8 @@
 //! provider's plugin is registered, so the Dev UI lists and runs all their models.
 
 use genkit::googleai::GoogleAi;
-use genkit::openai::OpenAi;
 use genkit::middleware::Retry;
+use genkit::openai::OpenAi;
 use genkit::prelude::*;
 
 #[genkit::schema]
@@ -42,7 +42,8 @@ async fn main() -> Result<()> {
     let (openai, openai_backend) = OpenAi::from_env_or_local().await?;
     eprintln!("openai: using {openai_backend}");
     // The model string is the only thing that picks the provider.
-    let model = std::env::var("GENKIT_MODEL").unwrap_or_else(|_| "googleai/gemini-2.0-flash".into());
+    let model =
+        std::env::var("GENKIT_MODEL").unwrap_or_else(|_| "googleai/gemini-2.0-flash".into());
     eprintln!("model: {model}");
     let ai = Genkit::builder()
         .plugin(googleai)

@@ -494,22 +494,29 @@ fn genkit_start_runs_flows_streams_traces_and_batches() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn dev_ui_api_lists_our_actions_and_runs_a_flow() {
-    let _one = one_at_a_time();
-    let dir = project_dir("ui");
-    let mut started = Started::launch(&dir, false);
-    let (_, info) = wait_runtime_file(&dir, &mut started);
+/// `genkit start` with the Dev UI, once the UI knows our runtime: the session and the
+/// UI's address.
+fn dev_ui(dir: &Path) -> (Started, String) {
+    let mut started = Started::launch(dir, false);
+    let (_, info) = wait_runtime_file(dir, &mut started);
     let ui = started.wait_output("the Dev UI address", |o| {
         o.lines()
             .find_map(|l| l.split("Genkit Developer UI:").nth(1))
             .map(|u| u.trim().to_owned())
     });
-    // The UI knows our runtime...
     wait_until("the Dev UI to see the runtime", 60, || {
         let (status, body) = http(&ui, "GET", "/api/getActiveRuntimes", "");
         status == 200 && body.contains(info["id"].as_str().unwrap_or("?"))
     });
+    (started, ui)
+}
+
+#[test]
+fn dev_ui_api_lists_our_actions_and_runs_a_flow() {
+    let _one = one_at_a_time();
+    let dir = project_dir("ui");
+    // The UI knows our runtime...
+    let (mut started, ui) = dev_ui(&dir);
     // ... lists its actions ...
     let (status, body) = http(&ui, "GET", "/api/listActions", "");
     assert_eq!(status, 200, "{body}");
@@ -602,17 +609,7 @@ fn one_shot_flow_run_uses_reflection_v2() {
 fn dev_ui_lists_and_runs_every_providers_models() {
     let _one = one_at_a_time();
     let dir = project_dir("providers");
-    let mut started = Started::launch(&dir, false);
-    let (_, info) = wait_runtime_file(&dir, &mut started);
-    let ui = started.wait_output("the Dev UI address", |o| {
-        o.lines()
-            .find_map(|l| l.split("Genkit Developer UI:").nth(1))
-            .map(|u| u.trim().to_owned())
-    });
-    wait_until("the Dev UI to see the runtime", 60, || {
-        let (status, body) = http(&ui, "GET", "/api/getActiveRuntimes", "");
-        status == 200 && body.contains(info["id"].as_str().unwrap_or("?"))
-    });
+    let (mut started, ui) = dev_ui(&dir);
     let (status, body) = http(&ui, "GET", "/api/listActions", "");
     assert_eq!(status, 200, "{body}");
     let actions: Value = serde_json::from_str(&body).expect("listActions JSON");
@@ -641,9 +638,18 @@ fn dev_ui_lists_and_runs_every_providers_models() {
         (status, body)
     };
     for (model, answer) in [
-        ("openai/gpt-4o-mini", "local OpenAI server (gpt-4o-mini) answering: Say hi"),
-        ("openai/gpt-4.5-preview", "local OpenAI server (gpt-4.5-preview) answering: Say hi"),
-        ("googleai/gemini-3-pro-preview", "local Gemini server (gemini-3-pro-preview) answering: Say hi"),
+        (
+            "openai/gpt-4o-mini",
+            "local OpenAI server (gpt-4o-mini) answering: Say hi",
+        ),
+        (
+            "openai/gpt-4.5-preview",
+            "local OpenAI server (gpt-4.5-preview) answering: Say hi",
+        ),
+        (
+            "googleai/gemini-3-pro-preview",
+            "local Gemini server (gemini-3-pro-preview) answering: Say hi",
+        ),
     ] {
         let (status, body) = generate(model);
         assert_eq!(status, 200, "{model}: {body}");

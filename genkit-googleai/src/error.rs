@@ -170,7 +170,8 @@ pub fn redact(text: &str, key: &str) -> String {
     text.replace(key, "***")
 }
 
-fn redact_value(v: Value, key: &str) -> Value {
+/// [`redact`] on every string of a JSON value.
+pub fn redact_value(v: Value, key: &str) -> Value {
     match v {
         Value::String(s) => Value::String(redact(&s, key)),
         Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(x, key)).collect()),
