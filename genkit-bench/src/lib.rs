@@ -8,6 +8,7 @@
 //! cargo run --release -p genkit-bench            # full: a few minutes, installs the JS/Python peers
 //! cargo run --release -p genkit-bench -- --quick # under a minute; peers only if installed
 //! cargo run --release -p genkit-bench -- --smoke # a handful of calls, Rust rows only
+//! cargo run --release -p genkit-bench -- --anthropic # only the Anthropic provider's rows
 //! ```
 //!
 //! Each row runs in its own child process (the runner re-executes itself as `client`),
@@ -27,6 +28,7 @@
 //! ```
 
 pub mod agents;
+pub mod anthropic;
 pub mod client;
 pub mod mock;
 pub mod report;
