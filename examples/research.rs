@@ -3,8 +3,13 @@
 //! `cargo run --example research` talks to Gemini when `GEMINI_API_KEY` (or
 //! `GOOGLE_API_KEY`) is set, and otherwise to a local Gemini-compatible server started
 //! in this process; it prints which one it used.
+//!
+//! Another provider is one environment variable away: `GENKIT_MODEL=openai/gpt-4o-mini`
+//! (the key from `OPENAI_API_KEY`, else a local OpenAI-compatible server). Every
+//! provider's plugin is registered, so the Dev UI lists and runs all their models.
 
 use genkit::googleai::GoogleAi;
+use genkit::openai::OpenAi;
 use genkit::middleware::Retry;
 use genkit::prelude::*;
 
@@ -34,9 +39,15 @@ async fn research_flow(ai: &Genkit, input: SearchInput, cx: FlowContext) -> Resu
 async fn main() -> Result<()> {
     let (googleai, backend) = GoogleAi::from_env_or_local().await?;
     eprintln!("using {backend}");
+    let (openai, openai_backend) = OpenAi::from_env_or_local().await?;
+    eprintln!("openai: using {openai_backend}");
+    // The model string is the only thing that picks the provider.
+    let model = std::env::var("GENKIT_MODEL").unwrap_or_else(|_| "googleai/gemini-2.0-flash".into());
+    eprintln!("model: {model}");
     let ai = Genkit::builder()
         .plugin(googleai)
-        .model("googleai/gemini-2.0-flash")
+        .plugin(openai)
+        .model(model)
         .build()
         .await?;
 

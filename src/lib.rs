@@ -30,6 +30,9 @@ pub mod prelude {
 /// The Gemini provider: `genkit::googleai::GoogleAi`.
 #[cfg(feature = "googleai")]
 pub use genkit_googleai as googleai;
+/// OpenAI and OpenAI-compatible servers: `genkit::openai::OpenAi`.
+#[cfg(feature = "openai")]
+pub use genkit_openai as openai;
 
 /// The Anthropic provider: `genkit::anthropic::Anthropic`.
 #[cfg(feature = "anthropic")]

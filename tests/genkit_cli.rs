@@ -479,3 +479,77 @@ fn one_shot_flow_run_uses_reflection_v2() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The research example registers every provider: the Dev UI lists the models each
+/// plugin knows and runs `/util/generate` with any of them, listed or not.
+#[test]
+fn dev_ui_lists_and_runs_every_providers_models() {
+    let _one = one_at_a_time();
+    let dir = project_dir("providers");
+    let mut started = Started::launch(&dir, false);
+    let (_, info) = wait_runtime_file(&dir, &mut started);
+    let ui = started.wait_output("the Dev UI address", |o| {
+        o.lines()
+            .find_map(|l| l.split("Genkit Developer UI:").nth(1))
+            .map(|u| u.trim().to_owned())
+    });
+    wait_until("the Dev UI to see the runtime", 60, || {
+        let (status, body) = http(&ui, "GET", "/api/getActiveRuntimes", "");
+        status == 200 && body.contains(info["id"].as_str().unwrap_or("?"))
+    });
+    let (status, body) = http(&ui, "GET", "/api/listActions", "");
+    assert_eq!(status, 200, "{body}");
+    let actions: Value = serde_json::from_str(&body).expect("listActions JSON");
+    let actions = &actions["result"]["data"];
+    for key in [
+        "/model/openai/gpt-4o-mini",
+        "/model/openai/gpt-5",
+        "/embedder/openai/text-embedding-3-small",
+        "/model/googleai/gemini-2.5-flash-lite",
+        "/model/googleai/gemini-3-pro-preview",
+    ] {
+        assert_eq!(actions[key]["key"], json!(key), "{key} in {actions}");
+    }
+    let supports = &actions["/model/openai/gpt-4o-mini"]["metadata"]["model"]["supports"];
+    assert_eq!(supports["tools"], json!(true), "{supports}");
+    // The Dev UI's generate runner, with a listed model, an unlisted one, and one the
+    // provider does not have.
+    let generate = |model: &str| {
+        let input = json!({"model": model, "messages": [{"role": "user", "content": [{"text": "Say hi"}]}]});
+        let (status, body) = http(
+            &ui,
+            "POST",
+            "/api/runAction",
+            &json!({"key": "/util/generate", "input": input}).to_string(),
+        );
+        (status, body)
+    };
+    for (model, answer) in [
+        ("openai/gpt-4o-mini", "local OpenAI server (gpt-4o-mini) answering: Say hi"),
+        ("openai/gpt-4.5-preview", "local OpenAI server (gpt-4.5-preview) answering: Say hi"),
+        ("googleai/gemini-3-pro-preview", "local Gemini server (gemini-3-pro-preview) answering: Say hi"),
+    ] {
+        let (status, body) = generate(model);
+        assert_eq!(status, 200, "{model}: {body}");
+        let run: Value = serde_json::from_str(&body).expect("runAction JSON");
+        assert_eq!(
+            run["result"]["message"]["content"][0]["text"]
+                .as_str()
+                .map(|t| t.contains(answer)),
+            Some(true),
+            "{model}: {run}"
+        );
+    }
+    // The Dev UI's API answers 200 with the runtime's error inside.
+    let (_, body) = generate("openai/llama-x");
+    let err: Value = serde_json::from_str(&body).expect("runAction JSON");
+    assert_eq!(err["error"]["code"], json!(5), "NOT_FOUND: {body}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("The model `llama-x` does not exist")),
+        "{body}"
+    );
+    started.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@
 //! cargo run --release -p genkit-bench -- --quick # under a minute; peers only if installed
 //! cargo run --release -p genkit-bench -- --smoke # a handful of calls, Rust rows only
 //! cargo run --release -p genkit-bench -- --anthropic # only the Anthropic provider's rows
+//! cargo run --release -p genkit-bench -- --providers # only the provider rows (OpenAI)
 //! ```
 //!
 //! Each row runs in its own child process (the runner re-executes itself as `client`),
@@ -31,6 +32,7 @@ pub mod agents;
 pub mod anthropic;
 pub mod client;
 pub mod mock;
+pub mod providers;
 pub mod report;
 pub mod runner;
 pub mod serve;

@@ -3,6 +3,7 @@
 //! ```text
 //! genkit-bench [--quick | --smoke] [--out PATH]
 //! genkit-bench --anthropic [--quick | --smoke]     # only the Anthropic provider's rows
+//! genkit-bench --providers [--calls N] [--out PATH]
 //! genkit-bench serve local|loop [--latency-ms N]
 //! genkit-bench client --impl NAME --workload overhead|loop|stream --base-url URL
 //!                     [--concurrency N] [--calls N] [--warmup N] [--duration-s S]
@@ -41,6 +42,15 @@ fn client_main(args: &[String]) -> Result<(), String> {
     println!("{line}");
     // In-flight generates past the deadline are not waited for.
     std::process::exit(0);
+}
+
+fn provider_client_main(args: &[String]) -> Result<(), String> {
+    let r = runtime()?
+        .block_on(genkit_bench::providers::client(args))
+        .map_err(|e| e.to_string())?;
+    let line = serde_json::to_string(&r).map_err(|e| e.to_string())?;
+    println!("{line}");
+    Ok(())
 }
 
 fn serve_main(args: &[String]) -> Result<(), String> {
@@ -212,6 +222,10 @@ fn main() -> ExitCode {
             rt.block_on(genkit_bench::anthropic::serve())
                 .map_err(|e| e.to_string())
         }),
+        Some("provider-client") => provider_client_main(&args[1..]),
+        _ if args.iter().any(|a| a == "--providers") => std::env::current_exe()
+            .map_err(|e| format!("current exe: {e}"))
+            .and_then(|exe| genkit_bench::providers::runner_main(&exe, &args)),
         _ => runner_main(&args),
     };
     match result {

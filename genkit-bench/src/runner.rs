@@ -103,9 +103,9 @@ fn peers_src() -> PathBuf {
 }
 
 /// A server child process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base_url: String,
+    pub(crate) base_url: String,
 }
 
 impl Drop for Server {
@@ -115,7 +115,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(exe: &Path, kind: &str, latency_ms: u64) -> Result<Server, String> {
+pub(crate) fn start_server(exe: &Path, kind: &str, latency_ms: u64) -> Result<Server, String> {
     let mut child = Command::new(exe)
         .args(["serve", kind, "--latency-ms", &latency_ms.to_string()])
         .stdin(Stdio::piped())
@@ -137,7 +137,7 @@ fn start_server(exe: &Path, kind: &str, latency_ms: u64) -> Result<Server, Strin
 }
 
 /// Runs a client command to its end (killed after `timeout`); parses its last line.
-fn run_client(mut cmd: Command, timeout: Duration) -> Result<ClientResult, String> {
+pub(crate) fn run_client(mut cmd: Command, timeout: Duration) -> Result<ClientResult, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

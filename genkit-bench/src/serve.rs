@@ -16,6 +16,8 @@ pub enum ServerKind {
     Local,
     /// [`crate::mock`], the tool-loop mock.
     Loop,
+    /// [`genkit_openai::LocalOpenAi`], the local OpenAI-compatible server.
+    OpenAi,
 }
 
 /// Serves until stdin reaches its end (the runner closes it, or dies).
@@ -26,6 +28,14 @@ pub async fn run(kind: ServerKind, latency: Duration) -> Result<()> {
             let server = LocalGemini::start_with(opts).await?;
             let base = server.base_url();
             announce(&base);
+            wait_for_stdin_eof().await;
+            drop(server);
+            return Ok(());
+        }
+        ServerKind::OpenAi => {
+            let opts = genkit_openai::server::ServerOptions::default().latency(latency);
+            let server = genkit_openai::LocalOpenAi::start_with(opts).await?;
+            announce(&server.base_url());
             wait_for_stdin_eof().await;
             drop(server);
             return Ok(());
@@ -64,6 +74,7 @@ pub fn parse_kind(s: &str) -> Result<ServerKind> {
     match s {
         "local" => Ok(ServerKind::Local),
         "loop" => Ok(ServerKind::Loop),
+        "openai" => Ok(ServerKind::OpenAi),
         other => Err(Error::invalid_argument(format!("unknown server {other}"))),
     }
 }

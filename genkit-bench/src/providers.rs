@@ -1,0 +1,211 @@
+//! Provider rows: CPU per generate of a provider plugin against the same exchange
+//! written by hand with reqwest, and against rig's provider, each against the
+//! provider's local look-alike in another process.
+//!
+//! `cargo run --release -p genkit-bench -- --providers` runs only these rows and writes
+//! their section of `BENCHMARKS.md`. The workload is one generate: one request with a
+//! short prompt, one answer, no tools, not streamed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use genkit_core::{Error, Genkit, Result};
+use genkit_openai::OpenAi;
+use serde_json::{Value, json};
+
+use crate::client::{ClientResult, install_noop_tracing, num, value};
+use crate::runner::{run_client, start_server};
+use crate::stats::{cpu_seconds, p50_p99, peak_rss_kb};
+
+const MODEL: &str = "gpt-4o-mini";
+const PROMPT: &str = "Summarize the benefits of Rust for systems programming in one sentence.";
+const KEY: &str = "sk-bench";
+
+/// The heading of the section this module writes.
+pub const SECTION: &str = "### 7. Providers: CPU per generate";
+
+/// One side of a provider row.
+#[derive(Clone)]
+enum Side {
+    /// genkit-rs with the `openai` plugin, tracing on.
+    Genkit(Genkit),
+    /// reqwest, serde_json, the Chat Completions JSON written by hand.
+    Reqwest(reqwest::Client, String),
+    /// rig-core 0.21's OpenAI provider (Chat Completions), one agent.
+    Rig(std::sync::Arc<rig::agent::Agent<rig::providers::openai::completion::CompletionModel>>),
+}
+
+/// The implementations, by name.
+pub const IMPLS: [(&str, &str); 3] = [
+    ("genkit-openai", "genkit-rs `openai` plugin, tracing on"),
+    ("reqwest-openai", "hand-written reqwest exchange"),
+    ("rig-openai", "rig 0.21 OpenAI provider (Chat Completions)"),
+];
+
+impl Side {
+    async fn new(name: &str, base_url: &str) -> Result<Side> {
+        match name {
+            "genkit-openai" => {
+                install_noop_tracing();
+                let ai = Genkit::builder()
+                    .without_submitted_actions()
+                    .plugin(OpenAi::new(KEY).with_base_url(base_url))
+                    .model(format!("openai/{MODEL}"))
+                    .build()
+                    .await?;
+                Ok(Side::Genkit(ai))
+            }
+            "reqwest-openai" => {
+                let http = reqwest::Client::builder()
+                    .build()
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                Ok(Side::Reqwest(http, format!("{base_url}/chat/completions")))
+            }
+            "rig-openai" => {
+                use rig::client::CompletionClient;
+                let client = rig::providers::openai::Client::builder(KEY)
+                    .base_url(base_url)
+                    .build()
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                let model = client.completion_model(MODEL).completions_api();
+                Ok(Side::Rig(std::sync::Arc::new(rig::agent::AgentBuilder::new(model).build())))
+            }
+            other => Err(Error::invalid_argument(format!("unknown --impl {other}"))),
+        }
+    }
+
+    async fn generate(&self) -> Result<String> {
+        match self {
+            Side::Genkit(ai) => Ok(ai.generate().prompt(PROMPT).await?.text()),
+            Side::Reqwest(http, url) => {
+                let body = json!({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]});
+                let resp = http
+                    .post(url)
+                    .bearer_auth(KEY)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| Error::unavailable(e.to_string()))?;
+                let v: Value = resp.json().await.map_err(|e| Error::internal(e.to_string()))?;
+                v.pointer("/choices/0/message/content")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::internal(format!("no content in {v}")))
+            }
+            Side::Rig(agent) => {
+                use rig::completion::Prompt;
+                agent.prompt(PROMPT).await.map_err(|e| Error::internal(e.to_string()))
+            }
+        }
+    }
+}
+
+/// The client process of one row: `provider-client --impl NAME --base-url URL
+/// [--calls N] [--warmup N]`; prints one [`ClientResult`] line.
+pub async fn client(args: &[String]) -> Result<ClientResult> {
+    let name = value(args, "--impl").ok_or_else(|| Error::invalid_argument("--impl is required"))?;
+    let base = value(args, "--base-url").ok_or_else(|| Error::invalid_argument("--base-url is required"))?;
+    let calls: usize = num(args, "--calls", 2000).map_err(Error::invalid_argument)?;
+    let warmup: usize = num(args, "--warmup", 200).map_err(Error::invalid_argument)?;
+    let side = Side::new(&name, &base).await?;
+    let first = side.generate().await?;
+    if !first.contains(PROMPT) {
+        return Err(Error::internal(format!("unexpected answer: {first}")));
+    }
+    for _ in 0..warmup {
+        side.generate().await?;
+    }
+    let mut lat = Vec::with_capacity(calls);
+    let c0 = cpu_seconds();
+    let w0 = Instant::now();
+    for _ in 0..calls {
+        let t = Instant::now();
+        side.generate().await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut r = ClientResult {
+        imp: name,
+        workload: "provider-generate".into(),
+        concurrency: 1,
+        wall_s: Some(w0.elapsed().as_secs_f64()),
+        cpu_s: cpu_seconds() - c0,
+        ..Default::default()
+    };
+    let (p50, p99) = p50_p99(&mut lat);
+    (r.n, r.p50_ms, r.p99_ms) = (lat.len(), Some(p50), Some(p99));
+    r.rss_kb = peak_rss_kb();
+    Ok(r)
+}
+
+/// Runs every row (`calls` measured generates each) and returns the markdown section.
+pub fn run(exe: &Path, calls: usize) -> std::result::Result<String, String> {
+    let server = start_server(exe, "openai", 0)?;
+    let mut rows = Vec::new();
+    for (name, label) in IMPLS {
+        let mut cmd = Command::new(exe);
+        cmd.args(["provider-client", "--impl", name, "--base-url", &server.base_url])
+            .args(["--calls", &calls.to_string(), "--warmup", &(calls / 10).max(10).to_string()]);
+        let r = run_client(cmd, Duration::from_secs(600)).map_err(|e| format!("{name}: {e}"))?;
+        rows.push((label, r));
+    }
+    let per_call = |r: &ClientResult| r.cpu_s / r.n.max(1) as f64 * 1e6;
+    let base = rows.iter().find(|(l, _)| l.starts_with("hand-written")).map(|(_, r)| per_call(r)).unwrap_or(1.0);
+    let mut md = format!(
+        "{SECTION}\n\nOpenAI Chat Completions: one generate (one request with a short prompt, one answer, no tools, not streamed) against the local OpenAI-compatible server (`genkit_openai::LocalOpenAi`) in another process; {calls} measured calls after a warm-up, one after another, each row in its own process. CPU = user + system time of the client process.\n\n| implementation | CPU per generate (µs) | vs reqwest | p50 (ms) | p99 (ms) | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|\n"
+    );
+    for (label, r) in &rows {
+        md.push_str(&format!(
+            "| {label} | {:.0} | {:.2}x | {:.3} | {:.3} | {:.1} |\n",
+            per_call(r),
+            per_call(r) / base,
+            r.p50_ms.unwrap_or_default(),
+            r.p99_ms.unwrap_or_default(),
+            r.rss_kb as f64 / 1024.0
+        ));
+    }
+    Ok(md)
+}
+
+/// Puts `section` into the markdown `doc`, replacing the old one (up to the next `### `
+/// heading) or appending it.
+pub fn splice(doc: &str, section: &str) -> String {
+    match doc.find(SECTION) {
+        Some(i) => {
+            let rest = &doc[i + SECTION.len()..];
+            let end = rest.find("\n### ").map_or(doc.len(), |j| i + SECTION.len() + j + 1);
+            format!("{}{section}\n{}", &doc[..i], &doc[end..])
+        }
+        None => format!("{}\n{section}", doc.trim_end_matches('\n').to_string() + "\n"),
+    }
+}
+
+/// `--providers [--calls N] [--out PATH]`: runs the rows, prints them, writes them into
+/// `BENCHMARKS.md` (or `--out`).
+pub fn runner_main(exe: &Path, args: &[String]) -> std::result::Result<(), String> {
+    let calls: usize = num(args, "--calls", 2000)?;
+    let md = run(exe, calls)?;
+    println!("{md}");
+    let out = value(args, "--out")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md"));
+    let old = std::fs::read_to_string(&out).unwrap_or_default();
+    std::fs::write(&out, splice(&old, &md)).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_section_is_replaced_in_place_or_appended() {
+        let s = format!("{SECTION}\n\nnew\n");
+        let doc = format!("# B\n\n### 6. Serving\nx\n{SECTION}\n\nold\n\n### 8. Next\ny\n");
+        let out = splice(&doc, &s);
+        assert!(out.contains("new") && !out.contains("old") && out.contains("### 8. Next\ny"), "{out}");
+        let out = splice("# B\n", &s);
+        assert!(out.ends_with(&s), "{out}");
+    }
+}
