@@ -525,9 +525,18 @@ fn dev_ui_lists_and_runs_every_providers_models() {
         (status, body)
     };
     for (model, answer) in [
-        ("openai/gpt-4o-mini", "local OpenAI server (gpt-4o-mini) answering: Say hi"),
-        ("openai/gpt-4.5-preview", "local OpenAI server (gpt-4.5-preview) answering: Say hi"),
-        ("googleai/gemini-3-pro-preview", "local Gemini server (gemini-3-pro-preview) answering: Say hi"),
+        (
+            "openai/gpt-4o-mini",
+            "local OpenAI server (gpt-4o-mini) answering: Say hi",
+        ),
+        (
+            "openai/gpt-4.5-preview",
+            "local OpenAI server (gpt-4.5-preview) answering: Say hi",
+        ),
+        (
+            "googleai/gemini-3-pro-preview",
+            "local Gemini server (gemini-3-pro-preview) answering: Say hi",
+        ),
     ] {
         let (status, body) = generate(model);
         assert_eq!(status, 200, "{model}: {body}");

@@ -12,13 +12,17 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use genkit::anthropic::Anthropic;
-use genkit::anthropic::server::{LocalAnthropic, Reply as AnthropicReply, ServerOptions as AnthropicOptions};
+use genkit::anthropic::server::{
+    LocalAnthropic, Reply as AnthropicReply, ServerOptions as AnthropicOptions,
+};
 use genkit::googleai::GoogleAi;
 use genkit::googleai::server::{LocalGemini, Reply as GeminiReply, ServerOptions as GeminiOptions};
 use genkit::middleware::{Fallback, Retry};
 use genkit::openai::OpenAi;
 use genkit::openai::server::{LocalOpenAi, Reply as OpenAiReply, ServerOptions as OpenAiOptions};
-use genkit::{Error, FinishReason, Genkit, GenkitBuilder, JsonSchema, ToolAction, ToolContext, ToolRef};
+use genkit::{
+    Error, FinishReason, Genkit, GenkitBuilder, JsonSchema, ToolAction, ToolContext, ToolRef,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -92,14 +96,30 @@ type Start = fn() -> BoxFuture<'static, Box<dyn LookAlike>>;
 fn providers() -> Vec<(&'static str, Start)> {
     vec![
         ("gemini", || {
-            Box::pin(async { Box::new(Gemini(LocalGemini::start_with(GeminiOptions::default()).await.unwrap())) as _ })
+            Box::pin(async {
+                Box::new(Gemini(
+                    LocalGemini::start_with(GeminiOptions::default())
+                        .await
+                        .unwrap(),
+                )) as _
+            })
         }),
         ("openai", || {
-            Box::pin(async { Box::new(OpenAiServer(LocalOpenAi::start_with(OpenAiOptions::default()).await.unwrap())) as _ })
+            Box::pin(async {
+                Box::new(OpenAiServer(
+                    LocalOpenAi::start_with(OpenAiOptions::default())
+                        .await
+                        .unwrap(),
+                )) as _
+            })
         }),
         ("anthropic", || {
             Box::pin(async {
-                Box::new(AnthropicServer(LocalAnthropic::start_with(AnthropicOptions::default()).await.unwrap())) as _
+                Box::new(AnthropicServer(
+                    LocalAnthropic::start_with(AnthropicOptions::default())
+                        .await
+                        .unwrap(),
+                )) as _
             })
         }),
     ]
@@ -125,17 +145,25 @@ struct SearchInput {
 }
 
 fn web_search(runs: Arc<AtomicUsize>) -> ToolRef {
-    Arc::new(ToolAction::new("web_search", "Search the web", move |input: SearchInput, _ctx| {
-        runs.fetch_add(1, Ordering::SeqCst);
-        async move { Ok::<_, Error>(format!("Results for: {}", input.query)) }
-    }))
+    Arc::new(ToolAction::new(
+        "web_search",
+        "Search the web",
+        move |input: SearchInput, _ctx| {
+            runs.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, Error>(format!("Results for: {}", input.query)) }
+        },
+    ))
 }
 
 #[tokio::test]
 async fn streaming_sends_the_answer_in_pieces() {
     let (servers, ai) = setup().await;
     for (name, s) in &servers {
-        let mut stream = ai.generate().model(s.model()).prompt("Tell me about the Rust programming language").stream();
+        let mut stream = ai
+            .generate()
+            .model(s.model())
+            .prompt("Tell me about the Rust programming language")
+            .stream();
         let mut pieces = Vec::new();
         while let Some(chunk) = stream.next().await {
             pieces.push(chunk.unwrap().text());
@@ -143,7 +171,12 @@ async fn streaming_sends_the_answer_in_pieces() {
         let r = stream.response().await.unwrap();
         assert!(pieces.len() > 2, "{name}: {pieces:?}");
         assert_eq!(pieces.concat(), r.text(), "{name}");
-        assert!(r.text().contains("Tell me about the Rust programming language"), "{name}: {}", r.text());
+        assert!(
+            r.text()
+                .contains("Tell me about the Rust programming language"),
+            "{name}: {}",
+            r.text()
+        );
         assert_eq!(r.finish_reason, Some(FinishReason::Stop), "{name}");
     }
 }
@@ -154,7 +187,11 @@ async fn parallel_tool_calls_run_and_are_answered() {
     for (name, s) in &servers {
         for streaming in [false, true] {
             let runs = Arc::new(AtomicUsize::new(0));
-            let call = ai.generate().model(s.model()).prompt("Compare: rust; go").tools([web_search(runs.clone())]);
+            let call = ai
+                .generate()
+                .model(s.model())
+                .prompt("Compare: rust; go")
+                .tools([web_search(runs.clone())]);
             let r = if streaming {
                 let mut st = call.stream();
                 while st.next().await.is_some() {}
@@ -162,9 +199,16 @@ async fn parallel_tool_calls_run_and_are_answered() {
             } else {
                 call.await.unwrap()
             };
-            assert_eq!(runs.load(Ordering::SeqCst), 2, "{name} streaming={streaming}");
+            assert_eq!(
+                runs.load(Ordering::SeqCst),
+                2,
+                "{name} streaming={streaming}"
+            );
             let text = r.text();
-            assert!(text.contains("Results for: rust") && text.contains("Results for: go"), "{name}: {text}");
+            assert!(
+                text.contains("Results for: rust") && text.contains("Results for: go"),
+                "{name}: {text}"
+            );
         }
     }
 }
@@ -179,8 +223,16 @@ struct Person {
 async fn typed_output_fits_the_schema() {
     let (servers, ai) = setup().await;
     for (name, s) in &servers {
-        let r = ai.generate().model(s.model()).prompt("Describe: Ada").output::<Person>().await.unwrap();
-        let p: Person = r.output().unwrap_or_else(|e| panic!("{name}: {e} in {}", r.text()));
+        let r = ai
+            .generate()
+            .model(s.model())
+            .prompt("Describe: Ada")
+            .output::<Person>()
+            .await
+            .unwrap();
+        let p: Person = r
+            .output()
+            .unwrap_or_else(|e| panic!("{name}: {e} in {}", r.text()));
         assert_eq!(p.name, "Ada", "{name}: {p:?}");
         assert!(p.age > 0, "{name}");
     }
@@ -192,18 +244,32 @@ async fn interrupts_then_resume() {
     for (name, s) in &servers {
         let approved = Arc::new(Mutex::new(Vec::<String>::new()));
         let log = approved.clone();
-        let delete = Arc::new(ToolAction::new("delete_file", "Deletes a file", move |input: Value, ctx: ToolContext| {
-            let log = log.clone();
-            async move {
-                if ctx.resumed().and_then(|r| r.get("approved")) != Some(&json!(true)) {
-                    return Err(ctx.interrupt(json!({"reason": "needs approval"})));
+        let delete = Arc::new(ToolAction::new(
+            "delete_file",
+            "Deletes a file",
+            move |input: Value, ctx: ToolContext| {
+                let log = log.clone();
+                async move {
+                    if ctx.resumed().and_then(|r| r.get("approved")) != Some(&json!(true)) {
+                        return Err(ctx.interrupt(json!({"reason": "needs approval"})));
+                    }
+                    log.lock().unwrap().push(input.to_string());
+                    Ok::<_, Error>("deleted")
                 }
-                log.lock().unwrap().push(input.to_string());
-                Ok::<_, Error>("deleted")
-            }
-        }));
-        let first = ai.generate().model(s.model()).prompt("Delete: /tmp/x").tools([delete.clone()]).await.unwrap();
-        assert_eq!(first.finish_reason, Some(FinishReason::Interrupted), "{name}");
+            },
+        ));
+        let first = ai
+            .generate()
+            .model(s.model())
+            .prompt("Delete: /tmp/x")
+            .tools([delete.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            first.finish_reason,
+            Some(FinishReason::Interrupted),
+            "{name}"
+        );
         let pending = first.interrupts()[0].clone();
         assert!(approved.lock().unwrap().is_empty());
         let done = ai
@@ -229,14 +295,24 @@ async fn retry_runs_again_after_an_unavailable_answer() {
             .generate()
             .model(s.model())
             .prompt("hi")
-            .use_(Retry::new().max_retries(2).initial_delay(Duration::from_millis(5)).no_jitter())
+            .use_(
+                Retry::new()
+                    .max_retries(2)
+                    .initial_delay(Duration::from_millis(5))
+                    .no_jitter(),
+            )
             .await
             .unwrap();
         assert!(!r.text().is_empty(), "{name}");
         assert_eq!(s.requests() - before, 2, "{name}");
         // Without retry the same failure reaches the caller as UNAVAILABLE.
         s.fail_next(503, "The model is overloaded.");
-        let e = ai.generate().model(s.model()).prompt("hi").await.unwrap_err();
+        let e = ai
+            .generate()
+            .model(s.model())
+            .prompt("hi")
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), genkit::Status::Unavailable, "{name}");
     }
 }

@@ -69,7 +69,9 @@ impl Side {
                     .build()
                     .map_err(|e| Error::internal(e.to_string()))?;
                 let model = client.completion_model(MODEL).completions_api();
-                Ok(Side::Rig(std::sync::Arc::new(rig::agent::AgentBuilder::new(model).build())))
+                Ok(Side::Rig(std::sync::Arc::new(
+                    rig::agent::AgentBuilder::new(model).build(),
+                )))
             }
             other => Err(Error::invalid_argument(format!("unknown --impl {other}"))),
         }
@@ -79,7 +81,8 @@ impl Side {
         match self {
             Side::Genkit(ai) => Ok(ai.generate().prompt(PROMPT).await?.text()),
             Side::Reqwest(http, url) => {
-                let body = json!({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]});
+                let body =
+                    json!({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]});
                 let resp = http
                     .post(url)
                     .bearer_auth(KEY)
@@ -87,7 +90,10 @@ impl Side {
                     .send()
                     .await
                     .map_err(|e| Error::unavailable(e.to_string()))?;
-                let v: Value = resp.json().await.map_err(|e| Error::internal(e.to_string()))?;
+                let v: Value = resp
+                    .json()
+                    .await
+                    .map_err(|e| Error::internal(e.to_string()))?;
                 v.pointer("/choices/0/message/content")
                     .and_then(Value::as_str)
                     .map(str::to_string)
@@ -95,7 +101,10 @@ impl Side {
             }
             Side::Rig(agent) => {
                 use rig::completion::Prompt;
-                agent.prompt(PROMPT).await.map_err(|e| Error::internal(e.to_string()))
+                agent
+                    .prompt(PROMPT)
+                    .await
+                    .map_err(|e| Error::internal(e.to_string()))
             }
         }
     }
@@ -104,8 +113,10 @@ impl Side {
 /// The client process of one row: `provider-client --impl NAME --base-url URL
 /// [--calls N] [--warmup N]`; prints one [`ClientResult`] line.
 pub async fn client(args: &[String]) -> Result<ClientResult> {
-    let name = value(args, "--impl").ok_or_else(|| Error::invalid_argument("--impl is required"))?;
-    let base = value(args, "--base-url").ok_or_else(|| Error::invalid_argument("--base-url is required"))?;
+    let name =
+        value(args, "--impl").ok_or_else(|| Error::invalid_argument("--impl is required"))?;
+    let base = value(args, "--base-url")
+        .ok_or_else(|| Error::invalid_argument("--base-url is required"))?;
     let calls: usize = num(args, "--calls", 2000).map_err(Error::invalid_argument)?;
     let warmup: usize = num(args, "--warmup", 200).map_err(Error::invalid_argument)?;
     let side = Side::new(&name, &base).await?;
@@ -144,13 +155,28 @@ pub fn run(exe: &Path, calls: usize) -> std::result::Result<String, String> {
     let mut rows = Vec::new();
     for (name, label) in IMPLS {
         let mut cmd = Command::new(exe);
-        cmd.args(["provider-client", "--impl", name, "--base-url", &server.base_url])
-            .args(["--calls", &calls.to_string(), "--warmup", &(calls / 10).max(10).to_string()]);
+        cmd.args([
+            "provider-client",
+            "--impl",
+            name,
+            "--base-url",
+            &server.base_url,
+        ])
+        .args([
+            "--calls",
+            &calls.to_string(),
+            "--warmup",
+            &(calls / 10).max(10).to_string(),
+        ]);
         let r = run_client(cmd, Duration::from_secs(600)).map_err(|e| format!("{name}: {e}"))?;
         rows.push((label, r));
     }
     let per_call = |r: &ClientResult| r.cpu_s / r.n.max(1) as f64 * 1e6;
-    let base = rows.iter().find(|(l, _)| l.starts_with("hand-written")).map(|(_, r)| per_call(r)).unwrap_or(1.0);
+    let base = rows
+        .iter()
+        .find(|(l, _)| l.starts_with("hand-written"))
+        .map(|(_, r)| per_call(r))
+        .unwrap_or(1.0);
     let mut md = format!(
         "{SECTION}\n\nOpenAI Chat Completions: one generate (one request with a short prompt, one answer, no tools, not streamed) against the local OpenAI-compatible server (`genkit_openai::LocalOpenAi`) in another process; {calls} measured calls after a warm-up, one after another, each row in its own process. CPU = user + system time of the client process.\n\n| implementation | CPU per generate (µs) | vs reqwest | p50 (ms) | p99 (ms) | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|\n"
     );
@@ -173,10 +199,15 @@ pub fn splice(doc: &str, section: &str) -> String {
     match doc.find(SECTION) {
         Some(i) => {
             let rest = &doc[i + SECTION.len()..];
-            let end = rest.find("\n### ").map_or(doc.len(), |j| i + SECTION.len() + j + 1);
+            let end = rest
+                .find("\n### ")
+                .map_or(doc.len(), |j| i + SECTION.len() + j + 1);
             format!("{}{section}\n{}", &doc[..i], &doc[end..])
         }
-        None => format!("{}\n{section}", doc.trim_end_matches('\n').to_string() + "\n"),
+        None => format!(
+            "{}\n{section}",
+            doc.trim_end_matches('\n').to_string() + "\n"
+        ),
     }
 }
 
@@ -190,7 +221,8 @@ pub fn runner_main(exe: &Path, args: &[String]) -> std::result::Result<(), Strin
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md"));
     let old = std::fs::read_to_string(&out).unwrap_or_default();
-    std::fs::write(&out, splice(&old, &md)).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    std::fs::write(&out, splice(&old, &md))
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }
@@ -204,7 +236,10 @@ mod tests {
         let s = format!("{SECTION}\n\nnew\n");
         let doc = format!("# B\n\n### 6. Serving\nx\n{SECTION}\n\nold\n\n### 8. Next\ny\n");
         let out = splice(&doc, &s);
-        assert!(out.contains("new") && !out.contains("old") && out.contains("### 8. Next\ny"), "{out}");
+        assert!(
+            out.contains("new") && !out.contains("old") && out.contains("### 8. Next\ny"),
+            "{out}"
+        );
         let out = splice("# B\n", &s);
         assert!(out.ends_with(&s), "{out}");
     }

@@ -21,7 +21,11 @@ pub(crate) struct ApiKey(pub(crate) String);
 
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() { "ApiKey(none)" } else { "ApiKey(***)" })
+        f.write_str(if self.0.is_empty() {
+            "ApiKey(none)"
+        } else {
+            "ApiKey(***)"
+        })
     }
 }
 
@@ -102,11 +106,21 @@ impl Client {
             retry_after_ms: retry_ms.as_deref(),
             retry_after: retry.as_deref(),
         };
-        Err(error::from_http(&self.provider, code, hints, &body, &self.key.0))
+        Err(error::from_http(
+            &self.provider,
+            code,
+            hints,
+            &body,
+            &self.key.0,
+        ))
     }
 
     /// POSTs and parses the JSON answer, all within the timeout.
-    async fn call<T: Serialize + ?Sized, R: DeserializeOwned>(&self, path: &str, body: &T) -> Result<R> {
+    async fn call<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> Result<R> {
         let what = || format!("POST /{path}");
         let fut = async {
             let resp = self.send(path, body).await?;
@@ -117,7 +131,8 @@ impl Client {
         let bytes = tokio::time::timeout(self.timeout, fut)
             .await
             .map_err(|_| error::timeout(&self.provider, &what(), self.timeout))??;
-        serde_json::from_slice(&bytes).map_err(|e| error::malformed(&self.provider, &what(), &e, &self.key.0))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| error::malformed(&self.provider, &what(), &e, &self.key.0))
     }
 
     /// `POST /chat/completions`.
@@ -138,7 +153,10 @@ impl Client {
     }
 
     /// `POST /embeddings`.
-    pub(crate) async fn embed(&self, body: &wire::EmbeddingRequest<'_>) -> Result<wire::EmbeddingResponse> {
+    pub(crate) async fn embed(
+        &self,
+        body: &wire::EmbeddingRequest<'_>,
+    ) -> Result<wire::EmbeddingResponse> {
         self.call("embeddings", body).await
     }
 }

@@ -39,14 +39,23 @@ pub fn dimensions(name: &str) -> u32 {
     }
 }
 
-pub(crate) fn embedder_action(plugin: &str, label: &str, name: &str, client: Arc<Client>) -> EmbedderAction {
+pub(crate) fn embedder_action(
+    plugin: &str,
+    label: &str,
+    name: &str,
+    client: Arc<Client>,
+) -> EmbedderAction {
     let model: Arc<str> = Arc::from(name);
     let info = EmbedderInfo::new(format!("{label} - {name}"), dimensions(name));
-    EmbedderAction::new(format!("{plugin}/{name}"), info, move |req: EmbedRequest| {
-        let client = client.clone();
-        let model = model.clone();
-        async move { embed(&client, &model, req).await }
-    })
+    EmbedderAction::new(
+        format!("{plugin}/{name}"),
+        info,
+        move |req: EmbedRequest| {
+            let client = client.clone();
+            let model = model.clone();
+            async move { embed(&client, &model, req).await }
+        },
+    )
 }
 
 fn doc_text(parts: &[genkit_core::Part]) -> Result<Cow<'_, str>> {
@@ -58,7 +67,9 @@ fn doc_text(parts: &[genkit_core::Part]) -> Result<Cow<'_, str>> {
     let mut s = String::new();
     for p in parts {
         s.push_str(p.text.as_deref().ok_or_else(|| {
-            Error::invalid_argument("the embeddings API takes text only: a document holds another part")
+            Error::invalid_argument(
+                "the embeddings API takes text only: a document holds another part",
+            )
         })?);
     }
     Ok(Cow::Owned(s))
@@ -67,7 +78,8 @@ fn doc_text(parts: &[genkit_core::Part]) -> Result<Cow<'_, str>> {
 async fn embed(client: &Client, name: &str, req: EmbedRequest) -> Result<EmbedResponse> {
     let opts: EmbedOptions = match req.options {
         None | Some(serde_json::Value::Null) => EmbedOptions::default(),
-        Some(v) => genkit_core::from_value(v).map_err(|e| Error::invalid_argument(format!("options: {}", e.message())))?,
+        Some(v) => genkit_core::from_value(v)
+            .map_err(|e| Error::invalid_argument(format!("options: {}", e.message())))?,
     };
     if req.input.is_empty() {
         return Ok(EmbedResponse::new(Vec::new()));
@@ -76,7 +88,10 @@ async fn embed(client: &Client, name: &str, req: EmbedRequest) -> Result<EmbedRe
         .input
         .iter()
         .enumerate()
-        .map(|(i, d)| doc_text(&d.content).map_err(|e| Error::invalid_argument(format!("input[{i}]: {}", e.message()))))
+        .map(|(i, d)| {
+            doc_text(&d.content)
+                .map_err(|e| Error::invalid_argument(format!("input[{i}]: {}", e.message())))
+        })
         .collect::<Result<Vec<_>>>()?;
     let n = input.len();
     let body = wire::EmbeddingRequest {
@@ -88,11 +103,21 @@ async fn embed(client: &Client, name: &str, req: EmbedRequest) -> Result<EmbedRe
     };
     let mut resp = client.embed(&body).await?;
     if resp.data.len() != n {
-        return Err(Error::internal(format!("the embeddings API returned {} vectors for {n} documents", resp.data.len())));
+        return Err(Error::internal(format!(
+            "the embeddings API returned {} vectors for {n} documents",
+            resp.data.len()
+        )));
     }
     resp.data.sort_by_key(|d| d.index);
     if resp.data.iter().enumerate().any(|(i, d)| d.index != i) {
-        return Err(Error::internal("the embeddings API returned vectors with wrong indices"));
+        return Err(Error::internal(
+            "the embeddings API returned vectors with wrong indices",
+        ));
     }
-    Ok(EmbedResponse::new(resp.data.into_iter().map(|d| Embedding::new(d.embedding)).collect()))
+    Ok(EmbedResponse::new(
+        resp.data
+            .into_iter()
+            .map(|d| Embedding::new(d.embedding))
+            .collect(),
+    ))
 }

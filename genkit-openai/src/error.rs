@@ -25,7 +25,13 @@ pub struct RetryHeaders<'a> {
 
 /// Builds the error of a non-2xx answer from `provider` (`OpenAI`, `Ollama`, …): the
 /// server's message, details `{httpStatus, error?, retryAfterMs?}`.
-pub fn from_http(provider: &str, code: u16, retry: RetryHeaders<'_>, body: &[u8], key: &str) -> Error {
+pub fn from_http(
+    provider: &str,
+    code: u16,
+    retry: RetryHeaders<'_>,
+    body: &[u8],
+    key: &str,
+) -> Error {
     let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
     let status = status_for_http(code);
     let mut details = Map::new();
@@ -65,7 +71,8 @@ pub fn from_http(provider: &str, code: u16, retry: RetryHeaders<'_>, body: &[u8]
             json!(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         );
     }
-    Error::new(status, redact(&message, key)).with_details(redact_value(Value::Object(details), key))
+    Error::new(status, redact(&message, key))
+        .with_details(redact_value(Value::Object(details), key))
 }
 
 /// Builds the error of an error object sent inside a stream (`data: {"error": …}`).
@@ -110,7 +117,8 @@ pub fn retry_hint_in(message: &str) -> Option<Duration> {
         };
         any = true;
     }
-    (any && number.is_empty() && total.is_finite()).then(|| Duration::from_secs_f64(total.min(86_400.0)))
+    (any && number.is_empty() && total.is_finite())
+        .then(|| Duration::from_secs_f64(total.min(86_400.0)))
 }
 
 /// DEADLINE_EXCEEDED after `timeout`.
@@ -128,7 +136,10 @@ pub fn timeout(provider: &str, what: &str, timeout: Duration) -> Error {
 pub fn malformed(provider: &str, what: &str, err: &dyn std::fmt::Display, key: &str) -> Error {
     Error::new(
         Status::Internal,
-        redact(&format!("{what}: malformed JSON from the {provider} API: {err}"), key),
+        redact(
+            &format!("{what}: malformed JSON from the {provider} API: {err}"),
+            key,
+        ),
     )
 }
 
@@ -136,7 +147,11 @@ fn redact_value(v: Value, key: &str) -> Value {
     match v {
         Value::String(s) => Value::String(redact(&s, key)),
         Value::Array(a) => Value::Array(a.into_iter().map(|x| redact_value(x, key)).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, redact_value(x, key))).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, x)| (k, redact_value(x, key)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -151,7 +166,10 @@ mod tests {
         let e = from_http("OpenAI", 404, RetryHeaders::default(), body, "sk-xyz1");
         assert_eq!(e.status(), Status::NotFound);
         assert!(e.message().starts_with("The model `gpt-9` does not exist"));
-        assert_eq!(e.details().unwrap()["error"]["code"], json!("model_not_found"));
+        assert_eq!(
+            e.details().unwrap()["error"]["code"],
+            json!("model_not_found")
+        );
         let e = from_http("OpenAI", 401, RetryHeaders::default(), br#"{"error":{"message":"Incorrect API key provided: sk-xyz1.","type":"invalid_request_error","code":"invalid_api_key"}}"#, "sk-xyz1");
         assert_eq!(e.status(), Status::Unauthenticated);
         assert!(!e.to_string().contains("sk-xyz1"));
@@ -163,17 +181,32 @@ mod tests {
 
     #[test]
     fn retry_hints_from_headers_and_message() {
-        let h = RetryHeaders { retry_after_ms: Some("1500"), retry_after: Some("9") };
+        let h = RetryHeaders {
+            retry_after_ms: Some("1500"),
+            retry_after: Some("9"),
+        };
         let e = from_http("OpenAI", 429, h, b"{}", "k");
         assert_eq!(e.status(), Status::ResourceExhausted);
         assert_eq!(e.details().unwrap()["retryAfterMs"], json!(1500));
-        let h = RetryHeaders { retry_after_ms: None, retry_after: Some("2") };
-        assert_eq!(from_http("OpenAI", 429, h, b"{}", "k").details().unwrap()["retryAfterMs"], json!(2000));
+        let h = RetryHeaders {
+            retry_after_ms: None,
+            retry_after: Some("2"),
+        };
+        assert_eq!(
+            from_http("OpenAI", 429, h, b"{}", "k").details().unwrap()["retryAfterMs"],
+            json!(2000)
+        );
         let body = br#"{"error":{"message":"Rate limit reached for gpt-4o. Please try again in 1.5s. Visit https://platform.openai.com/account/rate-limits to learn more.","type":"requests","code":"rate_limit_exceeded"}}"#;
         let e = from_http("OpenAI", 429, RetryHeaders::default(), body, "k");
         assert_eq!(e.details().unwrap()["retryAfterMs"], json!(1500));
-        assert_eq!(retry_hint_in("try again in 250ms."), Some(Duration::from_millis(250)));
-        assert_eq!(retry_hint_in("try again in 1m20s."), Some(Duration::from_secs(80)));
+        assert_eq!(
+            retry_hint_in("try again in 250ms."),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_hint_in("try again in 1m20s."),
+            Some(Duration::from_secs(80))
+        );
         assert_eq!(retry_hint_in("try again in a bit"), None);
         assert_eq!(retry_hint_in("nothing"), None);
     }

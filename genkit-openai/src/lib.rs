@@ -52,8 +52,9 @@ pub mod wire;
 pub use embedder::{EmbedOptions, dimensions as embedder_dimensions};
 pub use model::{info as model_info, supports as model_supports};
 pub use plugin::{
-    BASE_URL_VAR, Backend, DEEPSEEK, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, GROQ, KEY_VAR, KNOWN_EMBEDDERS, KNOWN_MODELS,
-    OLLAMA_DEFAULT_HOST, OLLAMA_HOST_VAR, OPENROUTER, OpenAi, Preset, XAI, ollama_base_url,
+    BASE_URL_VAR, Backend, DEEPSEEK, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, GROQ, KEY_VAR,
+    KNOWN_EMBEDDERS, KNOWN_MODELS, OLLAMA_DEFAULT_HOST, OLLAMA_HOST_VAR, OPENROUTER, OpenAi,
+    Preset, XAI, ollama_base_url,
 };
 pub use server::LocalOpenAi;
 pub use translate::Dialect;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use genkit_core::{
-    Error, GenerateRequest, GenerateResponse, GenerateResponseChunk, ModelAction, ModelContext, ModelInfo, ModelSupports,
-    Result,
+    Error, GenerateRequest, GenerateResponse, GenerateResponseChunk, ModelAction, ModelContext,
+    ModelInfo, ModelSupports, Result,
 };
 
 use crate::client::Client;
@@ -54,11 +54,15 @@ pub(crate) fn model_action(
     client: Arc<Client>,
 ) -> ModelAction {
     let model: Arc<str> = Arc::from(name);
-    ModelAction::new(format!("{plugin}/{name}"), info(label, name, dialect), move |req, cx| {
-        let client = client.clone();
-        let model = model.clone();
-        async move { generate(&client, &model, dialect, &req, &cx).await }
-    })
+    ModelAction::new(
+        format!("{plugin}/{name}"),
+        info(label, name, dialect),
+        move |req, cx| {
+            let client = client.clone();
+            let model = model.clone();
+            async move { generate(&client, &model, dialect, &req, &cx).await }
+        },
+    )
 }
 
 async fn generate(
@@ -97,9 +101,15 @@ mod tests {
     fn families() {
         assert_eq!(supports("gpt-4o-mini", Dialect::OpenAi).media, Some(true));
         assert_eq!(supports("o1-mini", Dialect::OpenAi).tools, Some(false));
-        assert_eq!(supports("gpt-3.5-turbo", Dialect::OpenAi).media, Some(false));
+        assert_eq!(
+            supports("gpt-3.5-turbo", Dialect::OpenAi).media,
+            Some(false)
+        );
         assert_eq!(supports("llama3.2", Dialect::Compatible).media, Some(false));
-        assert_eq!(supports("llama3.2-vision", Dialect::Compatible).media, Some(true));
+        assert_eq!(
+            supports("llama3.2-vision", Dialect::Compatible).media,
+            Some(true)
+        );
         assert_eq!(supports("llama3.2", Dialect::Compatible).tools, Some(true));
     }
 }

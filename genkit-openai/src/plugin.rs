@@ -41,7 +41,11 @@ pub const KNOWN_MODELS: [&str; 11] = [
     "o4-mini",
 ];
 /// OpenAI embedders listed for the Dev UI.
-pub const KNOWN_EMBEDDERS: [&str; 3] = ["text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"];
+pub const KNOWN_EMBEDDERS: [&str; 3] = [
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "text-embedding-ada-002",
+];
 
 /// A known OpenAI-compatible service: plugin name, label, base URL, key variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +69,12 @@ pub const DEEPSEEK: Preset = Preset {
     key_var: "DEEPSEEK_API_KEY",
 };
 /// xAI (`xai/grok-4`).
-pub const XAI: Preset = Preset { name: "xai", label: "xAI", base_url: "https://api.x.ai/v1", key_var: "XAI_API_KEY" };
+pub const XAI: Preset = Preset {
+    name: "xai",
+    label: "xAI",
+    base_url: "https://api.x.ai/v1",
+    key_var: "XAI_API_KEY",
+};
 /// Groq (`groq/llama-3.3-70b-versatile`).
 pub const GROQ: Preset = Preset {
     name: "groq",
@@ -158,18 +167,27 @@ impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Backend::Remote { base_url, key_var } => write!(f, "{base_url} (key from {key_var})"),
-            Backend::Local { base_url } => write!(f, "local OpenAI-compatible server at {base_url} ({KEY_VAR} is not set)"),
+            Backend::Local { base_url } => write!(
+                f,
+                "local OpenAI-compatible server at {base_url} ({KEY_VAR} is not set)"
+            ),
         }
     }
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// `OLLAMA_HOST` (`host:port`, `:port` or a URL) as a base URL ending in `/v1`.
 pub fn ollama_base_url(host: Option<&str>) -> String {
-    let host = host.map(str::trim).filter(|h| !h.is_empty()).unwrap_or(OLLAMA_DEFAULT_HOST);
+    let host = host
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .unwrap_or(OLLAMA_DEFAULT_HOST);
     let host = host.trim_end_matches('/');
     let with_scheme = if host.contains("://") {
         host.to_string()
@@ -214,12 +232,15 @@ impl OpenAi {
     pub async fn from_env_or_local() -> Result<(Self, Backend)> {
         if let Some(key) = env_nonempty(KEY_VAR) {
             let ai = OpenAi::new(key);
-            let backend = Backend::Remote { base_url: ai.base_url.clone(), key_var: KEY_VAR };
+            let backend = Backend::Remote {
+                base_url: ai.base_url.clone(),
+                key_var: KEY_VAR,
+            };
             return Ok((ai, backend));
         }
-        let server = LocalOpenAi::start()
-            .await
-            .map_err(|e| Error::unavailable(format!("cannot start the local OpenAI server: {e}")))?;
+        let server = LocalOpenAi::start().await.map_err(|e| {
+            Error::unavailable(format!("cannot start the local OpenAI server: {e}"))
+        })?;
         let base_url = server.base_url();
         let ai = OpenAi::new("local-openai").with_local_server(server);
         Ok((ai, Backend::Local { base_url }))
@@ -230,7 +251,13 @@ impl OpenAi {
     /// [`with_api_key`](Self::with_api_key) gives one.
     pub fn compatible(name: impl Into<String>, base_url: impl Into<String>) -> Self {
         let name = name.into();
-        Self::build(&name, &name, Dialect::Compatible, String::new(), base_url.into())
+        Self::build(
+            &name,
+            &name,
+            Dialect::Compatible,
+            String::new(),
+            base_url.into(),
+        )
     }
 
     /// Ollama at `OLLAMA_HOST` (default `127.0.0.1:11434`), no key: `ollama/{model}`.
@@ -242,8 +269,15 @@ impl OpenAi {
     /// A known service ([`DEEPSEEK`], [`XAI`], [`GROQ`], [`OPENROUTER`]) with the key of its
     /// environment variable; FAILED_PRECONDITION naming it when it is not set.
     pub fn preset(preset: Preset) -> Result<Self> {
-        let key = env_nonempty(preset.key_var).ok_or_else(|| missing_key(preset.label, preset.key_var))?;
-        Ok(Self::build(preset.name, preset.label, Dialect::Compatible, key, preset.base_url.to_string()))
+        let key = env_nonempty(preset.key_var)
+            .ok_or_else(|| missing_key(preset.label, preset.key_var))?;
+        Ok(Self::build(
+            preset.name,
+            preset.label,
+            Dialect::Compatible,
+            key,
+            preset.base_url.to_string(),
+        ))
     }
 
     /// Sends this key as the bearer token.
@@ -314,30 +348,54 @@ impl OpenAi {
     }
 
     fn short_name(&self, name: String) -> String {
-        match name.strip_prefix(&self.name).and_then(|s| s.strip_prefix('/')) {
+        match name
+            .strip_prefix(&self.name)
+            .and_then(|s| s.strip_prefix('/'))
+        {
             Some(s) => s.to_string(),
             None => name,
         }
     }
 
     fn own<'a>(&self, name: &'a str) -> Option<&'a str> {
-        name.strip_prefix(self.name.as_str())?.strip_prefix('/').filter(|s| !s.is_empty())
+        name.strip_prefix(self.name.as_str())?
+            .strip_prefix('/')
+            .filter(|s| !s.is_empty())
     }
 
     fn model(&self, short: &str, client: Arc<Client>) -> ModelRef {
-        Arc::new(model::model_action(&self.name, &self.label, short, self.dialect, client))
+        Arc::new(model::model_action(
+            &self.name,
+            &self.label,
+            short,
+            self.dialect,
+            client,
+        ))
     }
 
     fn embedder(&self, short: &str, client: Arc<Client>) -> EmbedderRef {
-        Arc::new(embedder::embedder_action(&self.name, &self.label, short, client))
+        Arc::new(embedder::embedder_action(
+            &self.name,
+            &self.label,
+            short,
+            client,
+        ))
     }
 
     fn known(&self, registered: &[String], known: &[&str]) -> Vec<String> {
         let mut names: Vec<String> = registered.to_vec();
         if self.dialect == Dialect::OpenAi {
-            names.extend(known.iter().filter(|k| !registered.iter().any(|r| r == *k)).map(|k| k.to_string()));
+            names.extend(
+                known
+                    .iter()
+                    .filter(|k| !registered.iter().any(|r| r == *k))
+                    .map(|k| k.to_string()),
+            );
         }
-        names.into_iter().map(|n| format!("{}/{n}", self.name)).collect()
+        names
+            .into_iter()
+            .map(|n| format!("{}/{n}", self.name))
+            .collect()
     }
 }
 
@@ -347,17 +405,27 @@ impl OpenAi {
     /// Starts a [`LocalOpenAi`] with `options` and returns a plugin named `name` on it
     /// (the OpenAI dialect for `openai`, compatible otherwise), keeping it alive.
     pub async fn local(name: &str, options: ServerOptions) -> Result<Self> {
-        let key = options.api_key.clone().unwrap_or_else(|| "local-openai".into());
-        let server = LocalOpenAi::start_with(options)
-            .await
-            .map_err(|e| Error::unavailable(format!("cannot start the local OpenAI server: {e}")))?;
-        let plugin = if name == "openai" { OpenAi::new(key) } else { OpenAi::compatible(name, "").with_api_key(key) };
+        let key = options
+            .api_key
+            .clone()
+            .unwrap_or_else(|| "local-openai".into());
+        let server = LocalOpenAi::start_with(options).await.map_err(|e| {
+            Error::unavailable(format!("cannot start the local OpenAI server: {e}"))
+        })?;
+        let plugin = if name == "openai" {
+            OpenAi::new(key)
+        } else {
+            OpenAi::compatible(name, "").with_api_key(key)
+        };
         Ok(plugin.with_local_server(server))
     }
 }
 
 fn missing_key(label: &str, var: &str) -> Error {
-    Error::new(Status::FailedPrecondition, format!("no {label} API key: set {var} (or pass the key to the plugin)"))
+    Error::new(
+        Status::FailedPrecondition,
+        format!("no {label} API key: set {var} (or pass the key to the plugin)"),
+    )
 }
 
 impl Plugin for OpenAi {
@@ -366,7 +434,13 @@ impl Plugin for OpenAi {
     }
 
     fn init(&self, registry: &Registry) -> Result<()> {
-        let client = Client::new(&self.base_url, self.key.clone(), &self.label, self.timeout, self.local.clone())?;
+        let client = Client::new(
+            &self.base_url,
+            self.key.clone(),
+            &self.label,
+            self.timeout,
+            self.local.clone(),
+        )?;
         let client = self.client.get_or_init(|| Arc::new(client)).clone();
         for m in &self.models {
             registry.register_model(self.model(m, client.clone()))?;
@@ -404,7 +478,9 @@ mod tests {
 
     #[test]
     fn names_urls_and_debug() {
-        let p = OpenAi::new("sk-secret-123").with_model("openai/gpt-x").with_model("gpt-x");
+        let p = OpenAi::new("sk-secret-123")
+            .with_model("openai/gpt-x")
+            .with_model("gpt-x");
         assert_eq!(p.models, vec!["gpt-x".to_string()]);
         assert!(!format!("{p:?}").contains("sk-secret-123"));
         assert_eq!(p.own("openai/gpt-4o"), Some("gpt-4o"));
@@ -412,9 +488,15 @@ mod tests {
         assert_eq!(p.own("openaix/gpt"), None);
         assert!(p.list_models().contains(&"openai/gpt-4o-mini".to_string()));
         assert_eq!(ollama_base_url(None), "http://127.0.0.1:11434/v1");
-        assert_eq!(ollama_base_url(Some("0.0.0.0:9999")), "http://0.0.0.0:9999/v1");
+        assert_eq!(
+            ollama_base_url(Some("0.0.0.0:9999")),
+            "http://0.0.0.0:9999/v1"
+        );
         assert_eq!(ollama_base_url(Some(":7000")), "http://127.0.0.1:7000/v1");
-        assert_eq!(ollama_base_url(Some("https://o.example/")), "https://o.example/v1");
+        assert_eq!(
+            ollama_base_url(Some("https://o.example/")),
+            "https://o.example/v1"
+        );
         let c = OpenAi::compatible("vllm", "http://127.0.0.1:8000/v1/");
         assert_eq!(c.base_url(), "http://127.0.0.1:8000/v1");
         assert!(c.list_models().is_empty());

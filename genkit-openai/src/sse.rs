@@ -42,7 +42,10 @@ pub fn parse_event(data: &str) -> std::result::Result<StreamEvent, serde_json::E
     serde_json::from_value(v).map(|c| StreamEvent::Chunk(Box::new(c)))
 }
 
-type Events = BoxStream<'static, std::result::Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>>;
+type Events = BoxStream<
+    'static,
+    std::result::Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>,
+>;
 
 /// The chunks of one streamed answer, read as they arrive.
 pub(crate) struct ChunkStream {
@@ -77,11 +80,20 @@ impl ChunkStream {
     pub(crate) async fn next(&mut self) -> Option<Result<ChatChunk>> {
         while !self.done {
             let event = match tokio::time::timeout(self.timeout, self.events.next()).await {
-                Err(_) => return Some(Err(self.fail(error::timeout(&self.provider, &self.what, self.timeout)))),
+                Err(_) => {
+                    return Some(Err(self.fail(error::timeout(
+                        &self.provider,
+                        &self.what,
+                        self.timeout,
+                    ))));
+                }
                 Ok(None) => {
                     let e = Error::new(
                         Status::Unavailable,
-                        format!("{}: the {} stream ended before [DONE]", self.what, self.provider),
+                        format!(
+                            "{}: the {} stream ended before [DONE]",
+                            self.what, self.provider
+                        ),
                     );
                     return Some(Err(self.fail(e)));
                 }
@@ -135,7 +147,9 @@ mod tests {
     fn events_are_chunks_done_or_errors() {
         assert_eq!(parse_event("[DONE]").unwrap(), StreamEvent::Done);
         let c = parse_event(r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#).unwrap();
-        let StreamEvent::Chunk(c) = c else { panic!("{c:?}") };
+        let StreamEvent::Chunk(c) = c else {
+            panic!("{c:?}")
+        };
         assert_eq!(c.choices[0].delta.content.as_deref(), Some("Hi"));
         let e = parse_event(r#"{"error":{"message":"overloaded","type":"server_error"}}"#).unwrap();
         assert!(matches!(e, StreamEvent::Error(v) if v["message"] == "overloaded"));

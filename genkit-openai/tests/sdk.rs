@@ -19,14 +19,18 @@ const KEY: &str = "sk-sdk-test-000111";
 
 fn python(script: &str, arg: &str) -> Value {
     let py = genkit_testkit::python_env(&[SDK]);
-    let out = Command::new(py).args(["-c", script, arg]).output().expect("python runs");
+    let out = Command::new(py)
+        .args(["-c", script, arg])
+        .output()
+        .expect("python runs");
     assert!(
         out.status.success(),
         "python failed: {}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -36,9 +40,13 @@ struct SearchInput {
 }
 
 fn web_search() -> ToolRef {
-    Arc::new(ToolAction::new("web_search", "Search the web", |input: SearchInput, _ctx| async move {
-        Ok::<_, Error>(json!({"hits": [format!("Results for: {}", input.query)]}))
-    }))
+    Arc::new(ToolAction::new(
+        "web_search",
+        "Search the web",
+        |input: SearchInput, _ctx| async move {
+            Ok::<_, Error>(json!({"hits": [format!("Results for: {}", input.query)]}))
+        },
+    ))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -103,10 +111,16 @@ print(json.dumps(out))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plugins_requests_validate_against_the_sdks_param_types() {
-    let srv = LocalOpenAi::start_with(ServerOptions::default().api_key(KEY)).await.unwrap();
+    let srv = LocalOpenAi::start_with(ServerOptions::default().api_key(KEY))
+        .await
+        .unwrap();
     let ai = Genkit::builder()
         .without_submitted_actions()
-        .plugin(OpenAi::new(KEY).with_base_url(srv.base_url()).with_timeout(Duration::from_secs(20)))
+        .plugin(
+            OpenAi::new(KEY)
+                .with_base_url(srv.base_url())
+                .with_timeout(Duration::from_secs(20)),
+        )
         .model("openai/gpt-4o-mini")
         .build()
         .await
@@ -127,11 +141,19 @@ async fn the_plugins_requests_validate_against_the_sdks_param_types() {
         .await
         .ok();
     // Streamed tools.
-    let mut s = ai.generate().prompt("Search: rust").tools([web_search()]).stream();
+    let mut s = ai
+        .generate()
+        .prompt("Search: rust")
+        .tools([web_search()])
+        .stream();
     while s.next().await.is_some() {}
     s.response().await.unwrap();
     // Typed output.
-    ai.generate().prompt("Describe: Ada").output::<Person>().await.unwrap();
+    ai.generate()
+        .prompt("Describe: Ada")
+        .output::<Person>()
+        .await
+        .unwrap();
     // Images (data: URL and https), a reasoning model with its effort.
     ai.generate()
         .model("openai/o4-mini")
@@ -139,23 +161,38 @@ async fn the_plugins_requests_validate_against_the_sdks_param_types() {
             Role::User,
             vec![
                 Part::text("What is in these?"),
-                Part::media("data:image/png;base64,iVBORw0KGgo=", Some("image/png".into())),
+                Part::media(
+                    "data:image/png;base64,iVBORw0KGgo=",
+                    Some("image/png".into()),
+                ),
                 Part::media("https://example.com/cat.jpg", None),
             ],
         )])
         .config(json!({"reasoningEffort": "low"}))
         .await
         .unwrap();
-    ai.embed("openai/text-embedding-3-small", ["a", "b"]).await.unwrap();
+    ai.embed("openai/text-embedding-3-small", ["a", "b"])
+        .await
+        .unwrap();
 
-    let bodies: Vec<(String, Value)> = srv.requests().into_iter().map(|r| (r.path, r.body)).collect();
+    let bodies: Vec<(String, Value)> = srv
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.body))
+        .collect();
     assert!(bodies.len() >= 7, "{bodies:?}");
     let file = std::env::temp_dir().join(format!("genkit-openai-sdk-{}.json", std::process::id()));
     std::fs::write(&file, serde_json::to_vec(&bodies).unwrap()).unwrap();
     let results = python(VALIDATE, file.to_str().unwrap());
     let _ = std::fs::remove_file(&file);
     for (i, r) in results.as_array().unwrap().iter().enumerate() {
-        assert_eq!(r["ok"], json!(true), "request {i} {}: {r}\n{}", bodies[i].0, bodies[i].1);
+        assert_eq!(
+            r["ok"],
+            json!(true),
+            "request {i} {}: {r}\n{}",
+            bodies[i].0,
+            bodies[i].1
+        );
     }
 }
 
@@ -217,18 +254,31 @@ print(json.dumps(out))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_as_a_client_gets_well_formed_answers() {
-    let srv = LocalOpenAi::start_with(ServerOptions::default().api_key(KEY)).await.unwrap();
+    let srv = LocalOpenAi::start_with(ServerOptions::default().api_key(KEY))
+        .await
+        .unwrap();
     let base = srv.base_url();
-    let out = tokio::task::spawn_blocking(move || python(CLIENT, &base)).await.unwrap();
-    assert_eq!(out["text"], json!("This is the local OpenAI server (gpt-4o-mini) answering: hello there"));
+    let out = tokio::task::spawn_blocking(move || python(CLIENT, &base))
+        .await
+        .unwrap();
+    assert_eq!(
+        out["text"],
+        json!("This is the local OpenAI server (gpt-4o-mini) answering: hello there")
+    );
     assert!(out["usage"].as_u64().unwrap() > 0);
     assert_eq!(
         out["calls"],
         json!([["call_0_0", "web_search", {"query": "rust"}], ["call_0_1", "web_search", {"query": "go"}]])
     );
     assert_eq!(out["finish"], json!("tool_calls"));
-    assert_eq!(out["after_tools"], json!("Based on web_search: ok 0\nBased on web_search: ok 1"));
-    assert_eq!(out["stream_args"], json!([{"query": "rust"}, {"query": "go"}]));
+    assert_eq!(
+        out["after_tools"],
+        json!("Based on web_search: ok 0\nBased on web_search: ok 1")
+    );
+    assert_eq!(
+        out["stream_args"],
+        json!([{"query": "rust"}, {"query": "go"}])
+    );
     assert_eq!(out["stream_finish"], json!("tool_calls"));
     assert_eq!(out["stream_usage"], json!(true));
     assert_eq!(out["parsed"], json!({"name": "Ada", "age": 42}));

@@ -19,7 +19,12 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--port" => port = args.next().and_then(|p| p.parse().ok()).unwrap_or_else(|| usage()),
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--key" => options = options.api_key(args.next().unwrap_or_else(|| usage())),
             "--ollama" => options = options.require_key(false).any_model(),
             _ => usage(),

@@ -80,7 +80,16 @@ pub use script::{Reply, error_body};
 pub use validate::validate_chat;
 
 /// OpenAI's model families: the model names the server knows by default.
-pub const OPENAI_MODEL_PREFIXES: [&str; 8] = ["gpt-", "o1", "o3", "o4", "chatgpt-", "ft:", "text-embedding-", "codex-"];
+pub const OPENAI_MODEL_PREFIXES: [&str; 8] = [
+    "gpt-",
+    "o1",
+    "o3",
+    "o4",
+    "chatgpt-",
+    "ft:",
+    "text-embedding-",
+    "codex-",
+];
 
 /// Settings of a [`LocalOpenAi`].
 #[derive(Debug, Clone)]
@@ -108,7 +117,10 @@ impl Default for ServerOptions {
             words_per_chunk: 3,
             api_key: None,
             require_key: true,
-            model_prefixes: OPENAI_MODEL_PREFIXES.iter().map(|s| s.to_string()).collect(),
+            model_prefixes: OPENAI_MODEL_PREFIXES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -116,7 +128,11 @@ impl Default for ServerOptions {
 impl ServerOptions {
     /// As Ollama: no key needed, any model name.
     pub fn ollama() -> Self {
-        ServerOptions { require_key: false, model_prefixes: Vec::new(), ..Default::default() }
+        ServerOptions {
+            require_key: false,
+            model_prefixes: Vec::new(),
+            ..Default::default()
+        }
     }
 
     /// Sets the latency.
@@ -178,11 +194,17 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn options(&self) -> ServerOptions {
-        self.options.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.options
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn next_reply(&self) -> Option<Reply> {
-        self.script.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+        self.script
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
     }
 
     fn record(&self, r: RecordedRequest) {
@@ -199,7 +221,9 @@ pub struct LocalOpenAi {
 
 impl std::fmt::Debug for LocalOpenAi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalOpenAi").field("addr", &self.addr).finish()
+        f.debug_struct("LocalOpenAi")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -245,17 +269,29 @@ impl LocalOpenAi {
 
     /// Queues a reply for a coming request.
     pub fn push(&self, reply: Reply) {
-        self.shared.script.lock().unwrap_or_else(|e| e.into_inner()).push_back(reply);
+        self.shared
+            .script
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(reply);
     }
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Changes the latency added to every answer.
     pub fn set_latency(&self, d: Duration) {
-        self.shared.options.write().unwrap_or_else(|e| e.into_inner()).latency = d;
+        self.shared
+            .options
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .latency = d;
     }
 }
 

@@ -18,8 +18,8 @@ use super::script::{Reply, error_body};
 use super::validate::{Refusal, model_not_found, validate_chat};
 use super::{RecordedRequest, ServerOptions, Shared};
 use crate::wire::{
-    ChatChunk, ChatCompletion, Choice, ChunkChoice, Delta, DeltaFunction, DeltaToolCall, EmbeddingData,
-    EmbeddingResponse, EmbeddingUsage,
+    ChatChunk, ChatCompletion, Choice, ChunkChoice, Delta, DeltaFunction, DeltaToolCall,
+    EmbeddingData, EmbeddingResponse, EmbeddingUsage,
 };
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -33,12 +33,19 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 static COUNTER: AtomicU64 = AtomicU64::new(1);
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn json_response(status: u16, body: &Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn refusal((status, body): Refusal) -> Response {
@@ -62,12 +69,21 @@ fn check_key(key: Option<&str>, options: &ServerOptions) -> Result<(), Refusal> 
             ),
         )),
         Some(k) if options.api_key.as_deref().is_some_and(|want| want != k) => {
-            let tail: String = k.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = k
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             Err((
                 401,
                 error_body(
                     401,
-                    &format!("Incorrect API key provided: sk-***{tail}. You can find your API key at https://platform.openai.com/account/api-keys."),
+                    &format!(
+                        "Incorrect API key provided: sk-***{tail}. You can find your API key at https://platform.openai.com/account/api-keys."
+                    ),
                     None,
                     Some("invalid_api_key"),
                 ),
@@ -79,7 +95,13 @@ fn check_key(key: Option<&str>, options: &ServerOptions) -> Result<(), Refusal> 
 
 /// Records the request, waits the latency, and gives a scripted reply if one is queued;
 /// else checks the key and parses the JSON body.
-async fn prepare(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<(Value, ServerOptions), Response> {
+async fn prepare(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Value, ServerOptions), Response> {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let key = bearer(headers);
     shared.record(RecordedRequest {
@@ -118,7 +140,11 @@ async fn prepare(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMa
 fn scripted(reply: Reply, pace: Duration) -> Response {
     match reply {
         Reply::Json(v) => json_response(200, &v),
-        Reply::Error { status, body, retry_after } => {
+        Reply::Error {
+            status,
+            body,
+            retry_after,
+        } => {
             let mut r = json_response(status, &body);
             if let Some(d) = retry_after
                 && let Ok(v) = d.as_millis().to_string().parse()
@@ -132,7 +158,8 @@ fn scripted(reply: Reply, pace: Duration) -> Response {
             (status, body).into_response()
         }
         Reply::Events { data, done } => {
-            let mut events: Vec<String> = data.into_iter().map(|d| format!("data: {d}\n\n")).collect();
+            let mut events: Vec<String> =
+                data.into_iter().map(|d| format!("data: {d}\n\n")).collect();
             if done {
                 events.push("data: [DONE]\n\n".into());
             }
@@ -143,12 +170,13 @@ fn scripted(reply: Reply, pace: Duration) -> Response {
 }
 
 fn sse(events: Vec<String>, pace: Duration) -> Response {
-    let stream = futures::stream::iter(events.into_iter().enumerate()).then(move |(i, e)| async move {
-        if i > 0 && !pace.is_zero() {
-            tokio::time::sleep(pace).await;
-        }
-        Ok::<_, std::convert::Infallible>(Bytes::from(e))
-    });
+    let stream =
+        futures::stream::iter(events.into_iter().enumerate()).then(move |(i, e)| async move {
+            if i > 0 && !pace.is_zero() {
+                tokio::time::sleep(pace).await;
+            }
+            Ok::<_, std::convert::Infallible>(Bytes::from(e))
+        });
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/event-stream; charset=utf-8")
@@ -157,7 +185,13 @@ fn sse(events: Vec<String>, pace: Duration) -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-async fn chat(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn chat(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (req, options) = match prepare(&shared, &method, &uri, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -165,7 +199,11 @@ async fn chat(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, heade
     if let Err(r) = validate_chat(&req, &options) {
         return refusal(r);
     }
-    let model = req.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
+    let model = req
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let id = format!("chatcmpl-local{}", COUNTER.fetch_add(1, Ordering::Relaxed));
     let a = answer(&req);
     if req.get("stream") == Some(&Value::Bool(true)) {
@@ -182,7 +220,11 @@ async fn chat(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, heade
         object: "chat.completion".into(),
         created: now(),
         model,
-        choices: vec![Choice { index: 0, message: a.message, finish_reason: Some(a.finish_reason.into()) }],
+        choices: vec![Choice {
+            index: 0,
+            message: a.message,
+            finish_reason: Some(a.finish_reason.into()),
+        }],
         usage: Some(a.usage),
     };
     let mut v = json!(completion);
@@ -217,34 +259,75 @@ fn chunks(id: &str, model: &str, a: Answer, usage: bool, words: usize) -> Vec<Ch
         object: "chat.completion.chunk".into(),
         created,
         model: model.to_string(),
-        choices: vec![ChunkChoice { index: 0, delta, finish_reason: finish.map(str::to_string) }],
+        choices: vec![ChunkChoice {
+            index: 0,
+            delta,
+            finish_reason: finish.map(str::to_string),
+        }],
         usage: None,
     };
-    let mut out = vec![chunk(Delta { role: Some("assistant".into()), content: Some(String::new()), ..Default::default() }, None)];
-    for p in pieces(a.message.reasoning_content.as_deref().unwrap_or_default(), words) {
-        out.push(chunk(Delta { reasoning_content: Some(p), ..Default::default() }, None));
+    let mut out = vec![chunk(
+        Delta {
+            role: Some("assistant".into()),
+            content: Some(String::new()),
+            ..Default::default()
+        },
+        None,
+    )];
+    for p in pieces(
+        a.message.reasoning_content.as_deref().unwrap_or_default(),
+        words,
+    ) {
+        out.push(chunk(
+            Delta {
+                reasoning_content: Some(p),
+                ..Default::default()
+            },
+            None,
+        ));
     }
     for p in pieces(a.message.content.as_deref().unwrap_or_default(), words) {
-        out.push(chunk(Delta { content: Some(p), ..Default::default() }, None));
+        out.push(chunk(
+            Delta {
+                content: Some(p),
+                ..Default::default()
+            },
+            None,
+        ));
     }
     for (i, call) in a.message.tool_calls.iter().flatten().enumerate() {
         let args = &call.function.arguments;
-        let mid = (0..=args.len() / 2).rev().find(|&m| args.is_char_boundary(m)).unwrap_or(0);
+        let mid = (0..=args.len() / 2)
+            .rev()
+            .find(|&m| args.is_char_boundary(m))
+            .unwrap_or(0);
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let first = DeltaToolCall {
             index,
             id: Some(call.id.clone()),
             kind: Some("function".into()),
-            function: Some(DeltaFunction { name: Some(call.function.name.clone()), arguments: Some(args[..mid].to_string()) }),
+            function: Some(DeltaFunction {
+                name: Some(call.function.name.clone()),
+                arguments: Some(args[..mid].to_string()),
+            }),
         };
         let rest = DeltaToolCall {
             index,
             id: None,
             kind: None,
-            function: Some(DeltaFunction { name: None, arguments: Some(args[mid..].to_string()) }),
+            function: Some(DeltaFunction {
+                name: None,
+                arguments: Some(args[mid..].to_string()),
+            }),
         };
         for piece in [first, rest] {
-            out.push(chunk(Delta { tool_calls: Some(vec![piece]), ..Default::default() }, None));
+            out.push(chunk(
+                Delta {
+                    tool_calls: Some(vec![piece]),
+                    ..Default::default()
+                },
+                None,
+            ));
         }
     }
     out.push(chunk(Delta::default(), Some(a.finish_reason)));
@@ -261,34 +344,62 @@ fn embedding_dims(model: &str, body: &Value) -> usize {
     if let Some(d) = body.get("dimensions").and_then(Value::as_u64) {
         return usize::try_from(d).unwrap_or(1);
     }
-    if model == "text-embedding-3-large" { 3072 } else { 1536 }
+    if model == "text-embedding-3-large" {
+        3072
+    } else {
+        1536
+    }
 }
 
-async fn embeddings(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn embeddings(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (req, options) = match prepare(&shared, &method, &uri, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let Some(model) = req.get("model").and_then(Value::as_str) else {
-        return refusal((400, error_body(400, "you must provide a model parameter", None, None)));
+        return refusal((
+            400,
+            error_body(400, "you must provide a model parameter", None, None),
+        ));
     };
-    if !options.model_prefixes.is_empty() && !options.model_prefixes.iter().any(|p| model.starts_with(p.as_str())) {
+    if !options.model_prefixes.is_empty()
+        && !options
+            .model_prefixes
+            .iter()
+            .any(|p| model.starts_with(p.as_str()))
+    {
         return refusal(model_not_found(model));
     }
     let inputs: Vec<String> = match req.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {
-            a.iter().filter_map(Value::as_str).map(str::to_string).collect()
-        }
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => {
             return refusal((
                 400,
-                error_body(400, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", None, None),
+                error_body(
+                    400,
+                    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+                    None,
+                    None,
+                ),
             ));
         }
     };
     let dims = embedding_dims(model, &req);
-    let tokens: u64 = inputs.iter().map(|s| s.split_whitespace().count() as u64).sum();
+    let tokens: u64 = inputs
+        .iter()
+        .map(|s| s.split_whitespace().count() as u64)
+        .sum();
     let resp = EmbeddingResponse {
         object: "list".into(),
         data: inputs
@@ -301,19 +412,29 @@ async fn embeddings(State(shared): State<Arc<Shared>>, method: Method, uri: Uri,
             })
             .collect(),
         model: model.to_string(),
-        usage: Some(EmbeddingUsage { prompt_tokens: tokens, total_tokens: tokens }),
+        usage: Some(EmbeddingUsage {
+            prompt_tokens: tokens,
+            total_tokens: tokens,
+        }),
     };
     json_response(200, &json!(resp))
 }
 
-async fn models(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn models(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = prepare(&shared, &method, &uri, &headers, &Bytes::new()).await {
         return r;
     }
     let data: Vec<Value> = crate::KNOWN_MODELS
         .iter()
         .chain(crate::KNOWN_EMBEDDERS.iter())
-        .map(|m| json!({"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "system"}))
+        .map(
+            |m| json!({"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "system"}),
+        )
         .collect();
     json_response(200, &json!({"object": "list", "data": data}))
 }
@@ -324,7 +445,10 @@ mod tests {
 
     #[test]
     fn text_pieces_keep_spaces() {
-        assert_eq!(pieces("a b c d", 3), vec!["a b c ".to_string(), "d".to_string()]);
+        assert_eq!(
+            pieces("a b c d", 3),
+            vec!["a b c ".to_string(), "d".to_string()]
+        );
         assert_eq!(pieces("", 3), Vec::<String>::new());
     }
 }

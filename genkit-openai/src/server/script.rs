@@ -55,14 +55,23 @@ pub fn error_body(status: u16, message: &str, param: Option<&str>, code: Option<
 impl Reply {
     /// An error with OpenAI's body.
     pub fn error(status: u16, message: &str) -> Reply {
-        Reply::Error { status, body: error_body(status, message, None, None), retry_after: None }
+        Reply::Error {
+            status,
+            body: error_body(status, message, None, None),
+            retry_after: None,
+        }
     }
 
     /// A 429 with a `retry-after-ms` header.
     pub fn rate_limited(retry_after: Duration) -> Reply {
         Reply::Error {
             status: 429,
-            body: error_body(429, "Rate limit reached for requests.", None, Some("rate_limit_exceeded")),
+            body: error_body(
+                429,
+                "Rate limit reached for requests.",
+                None,
+                Some("rate_limit_exceeded"),
+            ),
             retry_after: Some(retry_after),
         }
     }
@@ -74,11 +83,17 @@ impl Reply {
 
     /// Raw bytes with a status.
     pub fn raw(status: u16, body: impl Into<Vec<u8>>) -> Reply {
-        Reply::Raw { status, body: body.into() }
+        Reply::Raw {
+            status,
+            body: body.into(),
+        }
     }
 
     /// SSE events (each a JSON value), then `[DONE]` when `done`.
     pub fn events(data: impl IntoIterator<Item = Value>, done: bool) -> Reply {
-        Reply::Events { data: data.into_iter().map(|v| v.to_string()).collect(), done }
+        Reply::Events {
+            data: data.into_iter().map(|v| v.to_string()).collect(),
+            done,
+        }
     }
 }

@@ -12,22 +12,62 @@ pub type Refusal = (u16, Value);
 
 /// The top-level parameters of `POST /chat/completions`.
 const CHAT_PARAMS: &[&str] = &[
-    "model", "messages", "tools", "tool_choice", "parallel_tool_calls", "response_format", "stream",
-    "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
-    "reasoning_effort", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs", "n", "user",
-    "logit_bias", "metadata", "store", "service_tier", "modalities", "audio", "prediction", "verbosity",
-    "web_search_options", "safety_identifier", "prompt_cache_key", "functions", "function_call",
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "seed",
+    "reasoning_effort",
+    "frequency_penalty",
+    "presence_penalty",
+    "logprobs",
+    "top_logprobs",
+    "n",
+    "user",
+    "logit_bias",
+    "metadata",
+    "store",
+    "service_tier",
+    "modalities",
+    "audio",
+    "prediction",
+    "verbosity",
+    "web_search_options",
+    "safety_identifier",
+    "prompt_cache_key",
+    "functions",
+    "function_call",
 ];
 
 /// Extra parameters compatible servers take.
-const COMPATIBLE_PARAMS: &[&str] = &["top_k", "min_p", "repeat_penalty", "num_ctx", "keep_alive", "options"];
+const COMPATIBLE_PARAMS: &[&str] = &[
+    "top_k",
+    "min_p",
+    "repeat_penalty",
+    "num_ctx",
+    "keep_alive",
+    "options",
+];
 
 fn bad(message: impl AsRef<str>, param: Option<&str>, code: Option<&str>) -> Refusal {
     (400, error_body(400, message.as_ref(), param, code))
 }
 
 fn missing(param: &str) -> Refusal {
-    bad(format!("Missing required parameter: '{param}'."), Some(param), Some("missing_required_parameter"))
+    bad(
+        format!("Missing required parameter: '{param}'."),
+        Some(param),
+        Some("missing_required_parameter"),
+    )
 }
 
 fn invalid_type(param: &str, expected: &str, got: &Value) -> Refusal {
@@ -53,8 +93,14 @@ pub fn validate_chat(body: &Value, options: &ServerOptions) -> Result<(), Refusa
     };
     let compatible = options.model_prefixes.is_empty();
     for key in obj.keys() {
-        if !CHAT_PARAMS.contains(&key.as_str()) && !(compatible && COMPATIBLE_PARAMS.contains(&key.as_str())) {
-            return Err(bad(format!("Unrecognized request argument supplied: {key}"), None, None));
+        if !CHAT_PARAMS.contains(&key.as_str())
+            && !(compatible && COMPATIBLE_PARAMS.contains(&key.as_str()))
+        {
+            return Err(bad(
+                format!("Unrecognized request argument supplied: {key}"),
+                None,
+                None,
+            ));
         }
     }
     let model = match obj.get("model") {
@@ -89,7 +135,12 @@ pub fn validate_chat(body: &Value, options: &ServerOptions) -> Result<(), Refusa
             None,
         ));
     }
-    if !options.model_prefixes.is_empty() && !options.model_prefixes.iter().any(|p| model.starts_with(p.as_str())) {
+    if !options.model_prefixes.is_empty()
+        && !options
+            .model_prefixes
+            .iter()
+            .any(|p| model.starts_with(p.as_str()))
+    {
         return Err(model_not_found(model));
     }
     Ok(())
@@ -99,23 +150,34 @@ pub fn validate_chat(body: &Value, options: &ServerOptions) -> Result<(), Refusa
 pub fn model_not_found(model: &str) -> Refusal {
     (
         404,
-        error_body(404, &format!("The model `{model}` does not exist or you do not have access to it."), None, Some("model_not_found")),
+        error_body(
+            404,
+            &format!("The model `{model}` does not exist or you do not have access to it."),
+            None,
+            Some("model_not_found"),
+        ),
     )
 }
 
 fn range(v: Option<&Value>, param: &str, max: f64) -> Result<(), Refusal> {
     let Some(v) = v else { return Ok(()) };
-    let Some(n) = v.as_f64() else { return Err(invalid_type(param, "a decimal", v)) };
+    let Some(n) = v.as_f64() else {
+        return Err(invalid_type(param, "a decimal", v));
+    };
     if n > max {
         return Err(bad(
-            format!("Invalid '{param}': decimal above maximum value. Expected a value <= {max}, but got {n} instead."),
+            format!(
+                "Invalid '{param}': decimal above maximum value. Expected a value <= {max}, but got {n} instead."
+            ),
             Some(param),
             Some("decimal_above_max_value"),
         ));
     }
     if n < 0.0 {
         return Err(bad(
-            format!("Invalid '{param}': decimal below minimum value. Expected a value >= 0, but got {n} instead."),
+            format!(
+                "Invalid '{param}': decimal below minimum value. Expected a value >= 0, but got {n} instead."
+            ),
             Some(param),
             Some("decimal_below_min_value"),
         ));
@@ -124,12 +186,20 @@ fn range(v: Option<&Value>, param: &str, max: f64) -> Result<(), Refusal> {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn tool_names(tools: Option<&Value>) -> Result<Vec<String>, Refusal> {
-    let Some(tools) = tools else { return Ok(Vec::new()) };
-    let Some(list) = tools.as_array() else { return Err(invalid_type("tools", "an array", tools)) };
+    let Some(tools) = tools else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = tools.as_array() else {
+        return Err(invalid_type("tools", "an array", tools));
+    };
     let mut names = Vec::new();
     for (i, t) in list.iter().enumerate() {
         if t.get("type").and_then(Value::as_str) != Some("function") {
@@ -140,7 +210,9 @@ fn tool_names(tools: Option<&Value>) -> Result<Vec<String>, Refusal> {
         };
         if !valid_name(name) {
             return Err(bad(
-                format!("Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."),
+                format!(
+                    "Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."
+                ),
                 Some(&format!("tools[{i}].function.name")),
                 Some("invalid_value"),
             ));
@@ -148,7 +220,11 @@ fn tool_names(tools: Option<&Value>) -> Result<Vec<String>, Refusal> {
         if let Some(p) = t.pointer("/function/parameters")
             && !p.is_object()
         {
-            return Err(invalid_type(&format!("tools[{i}].function.parameters"), "an object", p));
+            return Err(invalid_type(
+                &format!("tools[{i}].function.parameters"),
+                "an object",
+                p,
+            ));
         }
         names.push(name.to_string());
     }
@@ -177,7 +253,9 @@ fn validate_tool_choice(choice: Option<&Value>, tools: &[String]) -> Result<(), 
         Value::Object(_) => match choice.pointer("/function/name").and_then(Value::as_str) {
             Some(n) if tools.iter().any(|t| t == n) => Ok(()),
             Some(n) => Err(bad(
-                format!("Invalid value for 'tool_choice': function '{n}' is not among the declared tools."),
+                format!(
+                    "Invalid value for 'tool_choice': function '{n}' is not among the declared tools."
+                ),
                 Some("tool_choice"),
                 None,
             )),
@@ -207,9 +285,13 @@ fn validate_content(i: usize, role: &str, content: Option<&Value>) -> Result<(),
             for (j, p) in parts.iter().enumerate() {
                 let ty = p.get("type").and_then(Value::as_str).unwrap_or_default();
                 if !part_types(role).contains(&ty) {
-                    let allowed: Vec<String> = part_types(role).iter().map(|t| format!("'{t}'")).collect();
+                    let allowed: Vec<String> =
+                        part_types(role).iter().map(|t| format!("'{t}'")).collect();
                     return Err(bad(
-                        format!("Invalid value: '{ty}'. Supported values are: {}.", allowed.join(", ")),
+                        format!(
+                            "Invalid value: '{ty}'. Supported values are: {}.",
+                            allowed.join(", ")
+                        ),
                         Some(&format!("{param}[{j}].type")),
                         Some("invalid_value"),
                     ));
@@ -222,12 +304,19 @@ fn validate_content(i: usize, role: &str, content: Option<&Value>) -> Result<(),
                     _ => "/text",
                 };
                 if p.pointer(field).is_none() {
-                    return Err(missing(&format!("{param}[{j}].{}", field[1..].replace('/', "."))));
+                    return Err(missing(&format!(
+                        "{param}[{j}].{}",
+                        field[1..].replace('/', ".")
+                    )));
                 }
             }
             Ok(())
         }
-        Some(other) => Err(invalid_type(&param, "one of a string or array of objects", other)),
+        Some(other) => Err(invalid_type(
+            &param,
+            "one of a string or array of objects",
+            other,
+        )),
     }
 }
 
@@ -247,15 +336,31 @@ fn validate_messages(messages: &[Value]) -> Result<(), Refusal> {
             "assistant" => {
                 validate_content(i, role, m.get("content"))?;
                 let mut seen = HashSet::new();
-                for (j, c) in m.get("tool_calls").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                for (j, c) in m
+                    .get("tool_calls")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     let Some(id) = c.get("id").and_then(Value::as_str) else {
                         return Err(missing(&format!("messages[{i}].tool_calls[{j}].id")));
                     };
-                    if c.pointer("/function/arguments").and_then(Value::as_str).is_none() {
-                        return Err(missing(&format!("messages[{i}].tool_calls[{j}].function.arguments")));
+                    if c.pointer("/function/arguments")
+                        .and_then(Value::as_str)
+                        .is_none()
+                    {
+                        return Err(missing(&format!(
+                            "messages[{i}].tool_calls[{j}].function.arguments"
+                        )));
                     }
-                    if c.pointer("/function/name").and_then(Value::as_str).is_none() {
-                        return Err(missing(&format!("messages[{i}].tool_calls[{j}].function.name")));
+                    if c.pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .is_none()
+                    {
+                        return Err(missing(&format!(
+                            "messages[{i}].tool_calls[{j}].function.name"
+                        )));
                     }
                     if seen.insert(id.to_string()) {
                         open.push(id.to_string());
@@ -313,9 +418,11 @@ fn unanswered(at: usize, ids: &[String]) -> Refusal {
 fn mentions_json(messages: &[Value]) -> bool {
     messages.iter().any(|m| match m.get("content") {
         Some(Value::String(s)) => s.to_lowercase().contains("json"),
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .any(|p| p.get("text").and_then(Value::as_str).is_some_and(|t| t.to_lowercase().contains("json"))),
+        Some(Value::Array(parts)) => parts.iter().any(|p| {
+            p.get("text")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.to_lowercase().contains("json"))
+        }),
         _ => false,
     })
 }
@@ -331,16 +438,26 @@ fn validate_response_format(format: Option<&Value>, messages: &[Value]) -> Resul
             None,
         )),
         Some("json_schema") => {
-            if format.pointer("/json_schema/name").and_then(Value::as_str).is_none() {
+            if format
+                .pointer("/json_schema/name")
+                .and_then(Value::as_str)
+                .is_none()
+            {
                 return Err(missing("response_format.json_schema.name"));
             }
             match format.pointer("/json_schema/schema") {
                 None | Some(Value::Object(_)) => Ok(()),
-                Some(other) => Err(invalid_type("response_format.json_schema.schema", "an object", other)),
+                Some(other) => Err(invalid_type(
+                    "response_format.json_schema.schema",
+                    "an object",
+                    other,
+                )),
             }
         }
         Some(other) => Err(bad(
-            format!("Invalid value: '{other}'. Supported values are: 'text', 'json_object', and 'json_schema'."),
+            format!(
+                "Invalid value: '{other}'. Supported values are: 'text', 'json_object', and 'json_schema'."
+            ),
             Some("response_format.type"),
             Some("invalid_value"),
         )),
@@ -362,26 +479,52 @@ mod tests {
         let ok = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
         assert!(check(ok).is_ok());
         let (s, b) = check(json!({"model": "gpt-4o", "messages": [], "foo": 1})).unwrap_err();
-        assert_eq!((s, b["error"]["message"].as_str().unwrap()), (400, "Unrecognized request argument supplied: foo"));
+        assert_eq!(
+            (s, b["error"]["message"].as_str().unwrap()),
+            (400, "Unrecognized request argument supplied: foo")
+        );
         let (_, b) = check(json!({"model": "gpt-4o", "messages": []})).unwrap_err();
         assert_eq!(b["error"]["code"], json!("empty_array"));
-        let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "bot", "content": "x"}]})).unwrap_err();
+        let (_, b) =
+            check(json!({"model": "gpt-4o", "messages": [{"role": "bot", "content": "x"}]}))
+                .unwrap_err();
         assert_eq!(b["error"]["param"], json!("messages[0].role"));
-        let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"},
-            {"role": "tool", "tool_call_id": "c", "content": "r"}]})).unwrap_err();
-        assert!(b["error"]["message"].as_str().unwrap().contains("must be a response to a preceeding message"));
+        let (_, b) = check(
+            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"},
+            {"role": "tool", "tool_call_id": "c", "content": "r"}]}),
+        )
+        .unwrap_err();
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("must be a response to a preceeding message")
+        );
         let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"},
             {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
             {"role": "user", "content": "y"}]})).unwrap_err();
-        assert!(b["error"]["message"].as_str().unwrap().ends_with("did not have response messages: c1"));
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("did not have response messages: c1")
+        );
         let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_object"}})).unwrap_err();
         assert_eq!(b["error"]["param"], json!("messages"));
         let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "temperature": 3})).unwrap_err();
         assert_eq!(b["error"]["code"], json!("decimal_above_max_value"));
-        let (s, b) = check(json!({"model": "llama3", "messages": [{"role": "user", "content": "x"}]})).unwrap_err();
-        assert_eq!((s, b["error"]["code"].as_str().unwrap()), (404, "model_not_found"));
-        let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}],
-            "tools": [{"type": "function", "function": {"name": "bad name"}}]})).unwrap_err();
+        let (s, b) =
+            check(json!({"model": "llama3", "messages": [{"role": "user", "content": "x"}]}))
+                .unwrap_err();
+        assert_eq!(
+            (s, b["error"]["code"].as_str().unwrap()),
+            (404, "model_not_found")
+        );
+        let (_, b) = check(
+            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}],
+            "tools": [{"type": "function", "function": {"name": "bad name"}}]}),
+        )
+        .unwrap_err();
         assert_eq!(b["error"]["param"], json!("tools[0].function.name"));
         assert!(check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "tools": [], "tool_choice": "auto"})).is_ok());
         let (_, b) = check(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "tool_choice": "required"})).unwrap_err();

@@ -24,12 +24,15 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use genkit_core::{Error, GenerateRequest, Media, Message, Part, Result, Role, ToolChoice, ToolRequest, ToolResponse};
+use genkit_core::{
+    Error, GenerateRequest, Media, Message, Part, Result, Role, ToolChoice, ToolRequest,
+    ToolResponse,
+};
 use serde_json::{Map, Value, json};
 
 use crate::wire::{
-    ChatMessage, ChatRequest, ContentPart, FileData, FunctionCall, FunctionDef, ImageUrl, InputAudio,
-    JsonSchemaFormat, ResponseFormat, StreamOptions, ToolCall, ToolDef, UserContent,
+    ChatMessage, ChatRequest, ContentPart, FileData, FunctionCall, FunctionDef, ImageUrl,
+    InputAudio, JsonSchemaFormat, ResponseFormat, StreamOptions, ToolCall, ToolDef, UserContent,
 };
 
 /// Which flavour of the API the server speaks.
@@ -42,10 +45,16 @@ pub enum Dialect {
     Compatible,
 }
 
-static EMPTY_OBJECT: LazyLock<Value> = LazyLock::new(|| json!({"type": "object", "properties": {}}));
+static EMPTY_OBJECT: LazyLock<Value> =
+    LazyLock::new(|| json!({"type": "object", "properties": {}}));
 
 /// Translates a Genkit request for `model`.
-pub fn to_openai<'a>(req: &'a GenerateRequest, model: &'a str, dialect: Dialect, stream: bool) -> Result<ChatRequest<'a>> {
+pub fn to_openai<'a>(
+    req: &'a GenerateRequest,
+    model: &'a str,
+    dialect: Dialect,
+    stream: bool,
+) -> Result<ChatRequest<'a>> {
     let mut messages = Vec::with_capacity(req.messages.len());
     for (i, m) in req.messages.iter().enumerate() {
         push_message(m, &mut messages).map_err(|e| at(e, &format!("messages[{i}]")))?;
@@ -78,7 +87,9 @@ pub fn to_openai<'a>(req: &'a GenerateRequest, model: &'a str, dialect: Dialect,
         tool_choice,
         response_format: response_format(req),
         stream,
-        stream_options: stream.then_some(StreamOptions { include_usage: true }),
+        stream_options: stream.then_some(StreamOptions {
+            include_usage: true,
+        }),
         config,
     })
 }
@@ -89,13 +100,19 @@ fn at(e: Error, path: &str) -> Error {
 
 fn push_message<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) -> Result<()> {
     match m.role {
-        Role::System => out.push(ChatMessage::System { content: joined_text(&m.content, "a system message")? }),
-        Role::User => out.push(ChatMessage::User { content: user_content(&m.content)? }),
+        Role::System => out.push(ChatMessage::System {
+            content: joined_text(&m.content, "a system message")?,
+        }),
+        Role::User => out.push(ChatMessage::User {
+            content: user_content(&m.content)?,
+        }),
         Role::Model => out.push(assistant(&m.content)?),
         Role::Tool => {
             for (j, p) in m.content.iter().enumerate() {
                 let r = p.tool_response.as_ref().ok_or_else(|| {
-                    Error::invalid_argument(format!("content[{j}]: a tool message holds only tool responses"))
+                    Error::invalid_argument(format!(
+                        "content[{j}]: a tool message holds only tool responses"
+                    ))
                 })?;
                 out.push(tool_result(r));
             }
@@ -115,7 +132,11 @@ fn joined_text<'a>(parts: &'a [Part], what: &str) -> Result<Cow<'a, str>> {
     for (j, p) in parts.iter().enumerate() {
         match &p.text {
             Some(t) => s.push_str(t),
-            None => return Err(Error::invalid_argument(format!("content[{j}]: {what} holds only text"))),
+            None => {
+                return Err(Error::invalid_argument(format!(
+                    "content[{j}]: {what} holds only text"
+                )));
+            }
         }
     }
     Ok(Cow::Owned(s))
@@ -136,13 +157,17 @@ fn user_content(parts: &[Part]) -> Result<UserContent<'_>> {
 
 fn user_part(p: &Part) -> Result<ContentPart<'_>> {
     if let Some(t) = &p.text {
-        return Ok(ContentPart::Text { text: Cow::Borrowed(t) });
+        return Ok(ContentPart::Text {
+            text: Cow::Borrowed(t),
+        });
     }
     if let Some(m) = &p.media {
         return media_part(m);
     }
     if let Some(d) = &p.data {
-        return Ok(ContentPart::Text { text: Cow::Owned(d.to_string()) });
+        return Ok(ContentPart::Text {
+            text: Cow::Owned(d.to_string()),
+        });
     }
     Err(Error::invalid_argument(format!(
         "a user message part of kind {} is not supported by the Chat Completions API",
@@ -182,7 +207,9 @@ fn data_payload(url: &str) -> Option<&str> {
 fn media_part(m: &Media) -> Result<ContentPart<'_>> {
     let ty = media_type(m).unwrap_or("image/*");
     if ty.starts_with("image/") {
-        return Ok(ContentPart::ImageUrl { image_url: ImageUrl { url: &m.url } });
+        return Ok(ContentPart::ImageUrl {
+            image_url: ImageUrl { url: &m.url },
+        });
     }
     let format = match ty {
         "audio/wav" | "audio/x-wav" | "audio/wave" => Some("wav"),
@@ -190,10 +217,17 @@ fn media_part(m: &Media) -> Result<ContentPart<'_>> {
         _ => None,
     };
     if let (Some(format), Some(data)) = (format, data_payload(&m.url)) {
-        return Ok(ContentPart::InputAudio { input_audio: InputAudio { data, format } });
+        return Ok(ContentPart::InputAudio {
+            input_audio: InputAudio { data, format },
+        });
     }
     if ty == "application/pdf" && data_payload(&m.url).is_some() {
-        return Ok(ContentPart::File { file: FileData { file_data: &m.url, filename: "document.pdf" } });
+        return Ok(ContentPart::File {
+            file: FileData {
+                file_data: &m.url,
+                filename: "document.pdf",
+            },
+        });
     }
     Err(Error::invalid_argument(format!(
         "media of type {ty} is not supported by the Chat Completions API (images by URL; wav/mp3 audio and PDF as base64 data: URLs)"
@@ -214,11 +248,18 @@ fn assistant(parts: &[Part]) -> Result<ChatMessage<'_>> {
         } else if p.reasoning.is_none() && p.custom.is_none() {
             return Err(Error::invalid_argument(format!(
                 "content[{j}]: a model message part of kind {} cannot be sent to the Chat Completions API",
-                if p.media.is_some() { "media" } else { kind_of(p) }
+                if p.media.is_some() {
+                    "media"
+                } else {
+                    kind_of(p)
+                }
             )));
         }
     }
-    Ok(ChatMessage::Assistant { content: text, tool_calls })
+    Ok(ChatMessage::Assistant {
+        content: text,
+        tool_calls,
+    })
 }
 
 fn tool_call(r: &ToolRequest) -> ToolCall<'_> {
@@ -229,7 +270,10 @@ fn tool_call(r: &ToolRequest) -> ToolCall<'_> {
     ToolCall {
         id: Cow::Borrowed(r.r#ref.as_deref().unwrap_or(&r.name)),
         kind: "function",
-        function: FunctionCall { name: &r.name, arguments },
+        function: FunctionCall {
+            name: &r.name,
+            arguments,
+        },
     }
 }
 
@@ -247,13 +291,17 @@ fn tool_result(r: &ToolResponse) -> ChatMessage<'_> {
 
 fn response_format(req: &GenerateRequest) -> Option<ResponseFormat<'_>> {
     let out = req.output.as_ref()?;
-    let json = out.format.as_deref() == Some("json") || out.content_type.as_deref() == Some("application/json");
+    let json = out.format.as_deref() == Some("json")
+        || out.content_type.as_deref() == Some("application/json");
     if !json {
         return None;
     }
     match (&out.schema, out.constrained) {
         (Some(schema), Some(true) | None) => Some(ResponseFormat::JsonSchema {
-            json_schema: JsonSchemaFormat { name: "output", schema },
+            json_schema: JsonSchemaFormat {
+                name: "output",
+                schema,
+            },
         }),
         _ => Some(ResponseFormat::JsonObject),
     }
@@ -273,7 +321,10 @@ fn snake_case(key: &str) -> String {
 }
 
 /// The request's config as Chat Completions parameters, and `version`.
-fn config(config: Option<&Value>, dialect: Dialect) -> Result<(Map<String, Value>, Option<String>)> {
+fn config(
+    config: Option<&Value>,
+    dialect: Dialect,
+) -> Result<(Map<String, Value>, Option<String>)> {
     let given = match config {
         None | Some(Value::Null) => return Ok((Map::new(), None)),
         Some(Value::Object(m)) => m,
@@ -292,7 +343,9 @@ fn config(config: Option<&Value>, dialect: Dialect) -> Result<(Map<String, Value
                 ));
             }
             "version" => {
-                let v = value.as_str().ok_or_else(|| Error::invalid_argument("config.version: expected a string"))?;
+                let v = value
+                    .as_str()
+                    .ok_or_else(|| Error::invalid_argument("config.version: expected a string"))?;
                 version = Some(v.to_string());
                 continue;
             }
@@ -324,12 +377,25 @@ mod tests {
         let mut req = GenerateRequest::default();
         req.messages = vec![
             Message::system("Be brief."),
-            Message::new(Role::User, vec![Part::text("Look:"), Part::media("https://x/cat.png", None)]),
-            Message::new(Role::Model, vec![
-                Part::text("Calling."),
-                Part::tool_request("web_search", Some("call_1".into()), json!({"q": "a"})),
-            ]),
-            Message::new(Role::Tool, vec![Part::tool_response("web_search", Some("call_1".into()), json!("found"))]),
+            Message::new(
+                Role::User,
+                vec![Part::text("Look:"), Part::media("https://x/cat.png", None)],
+            ),
+            Message::new(
+                Role::Model,
+                vec![
+                    Part::text("Calling."),
+                    Part::tool_request("web_search", Some("call_1".into()), json!({"q": "a"})),
+                ],
+            ),
+            Message::new(
+                Role::Tool,
+                vec![Part::tool_response(
+                    "web_search",
+                    Some("call_1".into()),
+                    json!("found"),
+                )],
+            ),
         ];
         req.tools = Some(vec![Arc::new(ToolDefinition {
             name: "web_search".into(),
@@ -340,15 +406,27 @@ mod tests {
         })]);
         req.tool_choice = Some(ToolChoice::Required);
         let b = body(&req, Dialect::OpenAi);
-        assert_eq!(b["messages"][0], json!({"role": "system", "content": "Be brief."}));
-        assert_eq!(b["messages"][1]["content"][1], json!({"type": "image_url", "image_url": {"url": "https://x/cat.png"}}));
+        assert_eq!(
+            b["messages"][0],
+            json!({"role": "system", "content": "Be brief."})
+        );
+        assert_eq!(
+            b["messages"][1]["content"][1],
+            json!({"type": "image_url", "image_url": {"url": "https://x/cat.png"}})
+        );
         assert_eq!(
             b["messages"][2],
             json!({"role": "assistant", "content": "Calling.", "tool_calls": [
                 {"id": "call_1", "type": "function", "function": {"name": "web_search", "arguments": "{\"q\":\"a\"}"}}]})
         );
-        assert_eq!(b["messages"][3], json!({"role": "tool", "tool_call_id": "call_1", "content": "found"}));
-        assert_eq!(b["tools"][0]["function"]["parameters"]["properties"]["q"]["type"], json!("string"));
+        assert_eq!(
+            b["messages"][3],
+            json!({"role": "tool", "tool_call_id": "call_1", "content": "found"})
+        );
+        assert_eq!(
+            b["tools"][0]["function"]["parameters"]["properties"]["q"]["type"],
+            json!("string")
+        );
         assert_eq!(b["tool_choice"], json!("required"));
         assert!(b.get("stream").is_none());
     }
@@ -357,8 +435,10 @@ mod tests {
     fn config_and_output() {
         let mut req = GenerateRequest::default();
         req.messages = vec![Message::user("hi")];
-        req.config = Some(json!({"maxOutputTokens": 10, "stopSequences": ["x"], "topP": 0.5, "topK": 3,
-            "reasoningEffort": "low", "seed": 7, "version": "gpt-4.1"}));
+        req.config = Some(
+            json!({"maxOutputTokens": 10, "stopSequences": ["x"], "topP": 0.5, "topK": 3,
+            "reasoningEffort": "low", "seed": 7, "version": "gpt-4.1"}),
+        );
         let mut out = OutputConfig::default();
         out.format = Some("json".into());
         out.schema = Some(json!({"type": "object"}));
@@ -370,7 +450,10 @@ mod tests {
         assert_eq!(b["top_p"], json!(0.5));
         assert_eq!(b["reasoning_effort"], json!("low"));
         assert!(b.get("top_k").is_none() && b.get("version").is_none());
-        assert_eq!(b["response_format"], json!({"type": "json_schema", "json_schema": {"name": "output", "schema": {"type": "object"}}}));
+        assert_eq!(
+            b["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "output", "schema": {"type": "object"}}})
+        );
         let b = body(&req, Dialect::Compatible);
         assert_eq!(b["max_tokens"], json!(10));
         assert_eq!(b["top_k"], json!(3));
@@ -382,8 +465,18 @@ mod tests {
     #[test]
     fn unsupported_parts_are_refused_with_their_place() {
         let mut req = GenerateRequest::default();
-        req.messages = vec![Message::new(Role::User, vec![Part::text("a"), Part::media("https://x/a.mp4", Some("video/mp4".into()))])];
+        req.messages = vec![Message::new(
+            Role::User,
+            vec![
+                Part::text("a"),
+                Part::media("https://x/a.mp4", Some("video/mp4".into())),
+            ],
+        )];
         let e = to_openai(&req, "m", Dialect::OpenAi, false).unwrap_err();
-        assert!(e.message().starts_with("messages[0]: content[1]: media of type video/mp4"), "{e}");
+        assert!(
+            e.message()
+                .starts_with("messages[0]: content[1]: media of type video/mp4"),
+            "{e}"
+        );
     }
 }

@@ -14,18 +14,26 @@
 //!   calls are assembled by their `index` (id and name in the first piece, arguments
 //!   in pieces) and go out whole when the choice finishes.
 
-use genkit_core::{Error, FinishReason, GenerateResponse, GenerationUsage, Message, Part, Result, Role};
+use genkit_core::{
+    Error, FinishReason, GenerateResponse, GenerationUsage, Message, Part, Result, Role,
+};
 use serde_json::Value;
 
-use crate::wire::{ChatChunk, ChatCompletion, Choice, ResponseFunction, ResponseMessage, ResponseToolCall, Usage};
+use crate::wire::{
+    ChatChunk, ChatCompletion, Choice, ResponseFunction, ResponseMessage, ResponseToolCall, Usage,
+};
 
 /// Translates a completion.
 pub fn from_openai(c: ChatCompletion) -> Result<GenerateResponse> {
     let usage = c.usage.map(usage);
     let Some(choice) = c.choices.into_iter().next() else {
-        return Err(Error::internal(format!("the answer of {} has no choices", c.model)));
+        return Err(Error::internal(format!(
+            "the answer of {} has no choices",
+            c.model
+        )));
     };
-    let mut resp = GenerateResponse::from_message(Message::new(Role::Model, parts(&choice.message)));
+    let mut resp =
+        GenerateResponse::from_message(Message::new(Role::Model, parts(&choice.message)));
     resp.finish_reason = Some(finish_reason(choice.finish_reason.as_deref()));
     if let Some(r) = choice.message.refusal.filter(|r| !r.is_empty()) {
         resp.finish_reason = Some(FinishReason::Blocked);
@@ -124,7 +132,10 @@ impl Aggregator {
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             let d = choice.delta;
             if let Some(r) = d.reasoning_content.filter(|r| !r.is_empty()) {
-                self.message.reasoning_content.get_or_insert_default().push_str(&r);
+                self.message
+                    .reasoning_content
+                    .get_or_insert_default()
+                    .push_str(&r);
                 out.push(Part::reasoning(r));
             }
             if let Some(t) = d.content.filter(|t| !t.is_empty()) {
@@ -162,7 +173,10 @@ impl Aggregator {
                 self.finish_reason = Some(reason);
                 let calls = self.take_calls();
                 out.extend(calls.iter().map(tool_request));
-                self.message.tool_calls.get_or_insert_default().extend(calls);
+                self.message
+                    .tool_calls
+                    .get_or_insert_default()
+                    .extend(calls);
             }
         }
         Ok(out)
@@ -174,7 +188,10 @@ impl Aggregator {
             .map(|c| ResponseToolCall {
                 id: c.id,
                 kind: "function".into(),
-                function: ResponseFunction { name: c.name, arguments: c.arguments },
+                function: ResponseFunction {
+                    name: c.name,
+                    arguments: c.arguments,
+                },
             })
             .collect()
     }
@@ -183,14 +200,21 @@ impl Aggregator {
     pub fn finish(mut self) -> Result<GenerateResponse> {
         let calls = self.take_calls();
         if !calls.is_empty() {
-            self.message.tool_calls.get_or_insert_default().extend(calls);
+            self.message
+                .tool_calls
+                .get_or_insert_default()
+                .extend(calls);
         }
         from_openai(ChatCompletion {
             id: self.id,
             object: "chat.completion".into(),
             created: self.created,
             model: self.model,
-            choices: vec![Choice { index: 0, message: self.message, finish_reason: self.finish_reason }],
+            choices: vec![Choice {
+                index: 0,
+                message: self.message,
+                finish_reason: self.finish_reason,
+            }],
             usage: self.usage,
         })
     }
@@ -202,8 +226,11 @@ mod tests {
     use serde_json::json;
 
     fn chunk(v: Value) -> ChatChunk {
-        let mut base = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"});
-        base.as_object_mut().unwrap().extend(v.as_object().unwrap().clone());
+        let mut base =
+            json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"});
+        base.as_object_mut()
+            .unwrap()
+            .extend(v.as_object().unwrap().clone());
         serde_json::from_value(base).unwrap()
     }
 
@@ -246,9 +273,16 @@ mod tests {
             {"index": 1, "id": "call_2", "type": "function", "function": {"name": "g", "arguments": ""}}]}, "finish_reason": null}]}))).unwrap();
         a.push(chunk(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "\"a\"}"}},
             {"index": 1, "function": {"arguments": "{}"}}]}, "finish_reason": null}]}))).unwrap();
-        let p = a.push(chunk(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}))).unwrap();
+        let p = a
+            .push(chunk(
+                json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+            ))
+            .unwrap();
         assert_eq!(p.len(), 2);
-        assert_eq!(p[0].tool_request.as_ref().unwrap().input, Some(json!({"q": "a"})));
+        assert_eq!(
+            p[0].tool_request.as_ref().unwrap().input,
+            Some(json!({"q": "a"}))
+        );
         a.push(chunk(json!({"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}}))).unwrap();
         let r = a.finish().unwrap();
         assert_eq!(r.text(), "Hi ");
