@@ -123,7 +123,7 @@ fn anthropic_main(args: &[String]) -> Result<(), String> {
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
     let old = std::fs::read_to_string(&out).unwrap_or_default();
     let section = format!(
-        "{}\n\nMeasured with `cargo run --release -p genkit-bench -- --anthropic` on {}. Machine: {}.\n{}",
+        "{}\n\nMeasured with `cargo run --release -p genkit-bench -- --anthropic` on {}. Machine: {}.{}",
         genkit_bench::anthropic::HEADING,
         date(),
         machine(),
