@@ -6,6 +6,7 @@
 //! look-alike server started in this process; Ollama is used at `OLLAMA_HOST` when set,
 //! otherwise the local OpenAI-compatible server stands in for it.
 
+use genkit::anthropic::Anthropic;
 use genkit::googleai::GoogleAi;
 use genkit::openai::OpenAi;
 use genkit::openai::server::ServerOptions;
@@ -24,7 +25,8 @@ async fn web_search(input: SearchInput) -> Result<String> {
 
 #[genkit::schema]
 struct Ask {
-    /// `googleai/gemini-2.5-flash`, `openai/gpt-4o-mini`, `ollama/llama3.2`, …
+    /// `googleai/gemini-2.5-flash`, `openai/gpt-4o-mini`, `anthropic/claude-sonnet-4-5`,
+    /// `ollama/llama3.2`, …
     model: String,
     query: String,
 }
@@ -51,13 +53,15 @@ async fn main() -> Result<()> {
             .await?
             .with_label("Ollama")
     };
+    let (anthropic, anthropic_backend) = Anthropic::from_env_or_local().await?;
     eprintln!(
-        "googleai: {gemini}\nopenai: {openai_backend}\nollama: {}",
+        "googleai: {gemini}\nopenai: {openai_backend}\nanthropic: {anthropic_backend}\nollama: {}",
         ollama.base_url()
     );
     let ai = Genkit::builder()
         .plugin(googleai)
         .plugin(openai)
+        .plugin(anthropic)
         .plugin(ollama)
         .build()
         .await?;
@@ -65,8 +69,7 @@ async fn main() -> Result<()> {
     let models = [
         "googleai/gemini-2.5-flash",
         "openai/gpt-4o-mini",
-        // ANTHROPIC: after genkit-anthropic is merged, register its plugin above
-        // (`Anthropic::from_env_or_local()`) and add "anthropic/claude-sonnet-4-5" here.
+        "anthropic/claude-sonnet-4-5",
         "ollama/llama3.2",
     ];
     for model in models {

@@ -5,9 +5,12 @@
 //! in this process; it prints which one it used.
 //!
 //! Another provider is one environment variable away: `GENKIT_MODEL=openai/gpt-4o-mini`
-//! (the key from `OPENAI_API_KEY`, else a local OpenAI-compatible server). Every
+//! (the key from `OPENAI_API_KEY`, else a local OpenAI-compatible server) or
+//! `GENKIT_MODEL=anthropic/claude-sonnet-4-5` (the key from `ANTHROPIC_API_KEY`, else a
+//! local Anthropic-compatible server). Every
 //! provider's plugin is registered, so the Dev UI lists and runs all their models.
 
+use genkit::anthropic::Anthropic;
 use genkit::googleai::GoogleAi;
 use genkit::middleware::Retry;
 use genkit::openai::OpenAi;
@@ -41,6 +44,8 @@ async fn main() -> Result<()> {
     eprintln!("using {backend}");
     let (openai, openai_backend) = OpenAi::from_env_or_local().await?;
     eprintln!("openai: using {openai_backend}");
+    let (anthropic, anthropic_backend) = Anthropic::from_env_or_local().await?;
+    eprintln!("anthropic: using {anthropic_backend}");
     // The model string is the only thing that picks the provider.
     let model =
         std::env::var("GENKIT_MODEL").unwrap_or_else(|_| "googleai/gemini-2.0-flash".into());
@@ -48,6 +53,7 @@ async fn main() -> Result<()> {
     let ai = Genkit::builder()
         .plugin(googleai)
         .plugin(openai)
+        .plugin(anthropic)
         .model(model)
         .build()
         .await?;

@@ -620,6 +620,8 @@ fn dev_ui_lists_and_runs_every_providers_models() {
         "/embedder/openai/text-embedding-3-small",
         "/model/googleai/gemini-2.5-flash-lite",
         "/model/googleai/gemini-3-pro-preview",
+        "/model/anthropic/claude-sonnet-4-5",
+        "/model/anthropic/claude-haiku-4-5",
     ] {
         assert_eq!(actions[key]["key"], json!(key), "{key} in {actions}");
     }
@@ -649,6 +651,10 @@ fn dev_ui_lists_and_runs_every_providers_models() {
         (
             "googleai/gemini-3-pro-preview",
             "local Gemini server (gemini-3-pro-preview) answering: Say hi",
+        ),
+        (
+            "anthropic/claude-3-haiku-20240307",
+            "local Anthropic server (claude-3-haiku-20240307) answering: Say hi",
         ),
     ] {
         let (status, body) = generate(model);

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
+use genkit::anthropic::Anthropic;
+use genkit::anthropic::server::{
+    LocalAnthropic, Reply as AnthropicReply, ServerOptions as AnthropicOptions,
+};
 use genkit::googleai::GoogleAi;
 use genkit::googleai::server::{LocalGemini, Reply as GeminiReply, ServerOptions as GeminiOptions};
 use genkit::middleware::{Fallback, Retry};
@@ -69,6 +73,23 @@ impl LookAlike for OpenAiServer {
     }
 }
 
+struct AnthropicServer(LocalAnthropic);
+
+impl LookAlike for AnthropicServer {
+    fn model(&self) -> &'static str {
+        "anthropic/claude-sonnet-4-5"
+    }
+    fn plugin(&self, builder: GenkitBuilder) -> GenkitBuilder {
+        builder.plugin(Anthropic::new("sk-ant-conformance").with_base_url(self.0.base_url()))
+    }
+    fn fail_next(&self, status: u16, message: &str) {
+        self.0.push(AnthropicReply::error(status, message));
+    }
+    fn requests(&self) -> usize {
+        self.0.requests().len()
+    }
+}
+
 type Start = fn() -> BoxFuture<'static, Box<dyn LookAlike>>;
 
 /// Every provider, in the order of the fallback chain.
@@ -92,7 +113,15 @@ fn providers() -> Vec<(&'static str, Start)> {
                 )) as _
             })
         }),
-        // anthropic: one entry here once genkit-anthropic is merged.
+        ("anthropic", || {
+            Box::pin(async {
+                Box::new(AnthropicServer(
+                    LocalAnthropic::start_with(AnthropicOptions::default())
+                        .await
+                        .unwrap(),
+                )) as _
+            })
+        }),
     ]
 }
 

@@ -8,6 +8,7 @@
 //! cargo run --release -p genkit-bench            # full: a few minutes, installs the JS/Python peers
 //! cargo run --release -p genkit-bench -- --quick # under a minute; peers only if installed
 //! cargo run --release -p genkit-bench -- --smoke # a handful of calls, Rust rows only
+//! cargo run --release -p genkit-bench -- --anthropic # only the Anthropic provider's rows
 //! cargo run --release -p genkit-bench -- --providers # only the provider rows (OpenAI)
 //! ```
 //!
@@ -28,6 +29,7 @@
 //! ```
 
 pub mod agents;
+pub mod anthropic;
 pub mod client;
 pub mod mock;
 pub mod providers;

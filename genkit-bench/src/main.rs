@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! genkit-bench [--quick | --smoke] [--out PATH]
+//! genkit-bench --anthropic [--quick | --smoke]     # only the Anthropic provider's rows
 //! genkit-bench --providers [--calls N] [--out PATH]
 //! genkit-bench serve local|loop [--latency-ms N]
 //! genkit-bench client --impl NAME --workload overhead|loop|stream --base-url URL
@@ -103,7 +104,60 @@ fn machine() -> String {
     )
 }
 
+/// `--anthropic`: the Anthropic provider's rows only, written into BENCHMARKS.md under
+/// their own heading (smoke runs print them only).
+fn anthropic_main(args: &[String]) -> Result<(), String> {
+    let (calls, warmup) = if args.iter().any(|a| a == "--smoke") {
+        (5, 2)
+    } else if args.iter().any(|a| a == "--quick") {
+        (300, 30)
+    } else {
+        (2000, 200)
+    };
+    let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    let section = genkit_bench::anthropic::run(&exe, calls, warmup)?;
+    println!("{section}");
+    if args.iter().any(|a| a == "--smoke") {
+        return Ok(());
+    }
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    let old = std::fs::read_to_string(&out).unwrap_or_default();
+    let section = format!(
+        "{}\n\nMeasured with `cargo run --release -p genkit-bench -- --anthropic` on {}. Machine: {}.{}",
+        genkit_bench::anthropic::HEADING,
+        date(),
+        machine(),
+        section
+            .strip_prefix(genkit_bench::anthropic::HEADING)
+            .unwrap_or(&section)
+    );
+    let doc = genkit_bench::anthropic::replace_section(&old, &section);
+    std::fs::write(&out, doc).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+fn anthropic_client_main(args: &[String]) -> Result<(), String> {
+    let imp = value(args, "--impl").ok_or("--impl is required")?;
+    let base_url = value(args, "--base-url").ok_or("--base-url is required")?;
+    let calls = num(args, "--calls", 100)?;
+    let warmup = num(args, "--warmup", 10)?;
+    if imp == "genkit-rs-traced" {
+        client::install_noop_tracing();
+    }
+    let m = runtime()?
+        .block_on(genkit_bench::anthropic::client(
+            &imp, &base_url, calls, warmup,
+        ))
+        .map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string(&m).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
 fn runner_main(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--anthropic") {
+        return anthropic_main(args);
+    }
     let mode = if args.iter().any(|a| a == "--smoke") {
         Mode::Smoke
     } else if args.iter().any(|a| a == "--quick") {
@@ -163,6 +217,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("client") => client_main(&args[1..]),
         Some("serve") => serve_main(&args[1..]),
+        Some("anthropic-client") => anthropic_client_main(&args[1..]),
+        Some("anthropic-serve") => runtime().and_then(|rt| {
+            rt.block_on(genkit_bench::anthropic::serve())
+                .map_err(|e| e.to_string())
+        }),
         Some("provider-client") => provider_client_main(&args[1..]),
         _ if args.iter().any(|a| a == "--providers") => std::env::current_exe()
             .map_err(|e| format!("current exe: {e}"))

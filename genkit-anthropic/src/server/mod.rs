@@ -78,56 +78,9 @@ use tokio::task::JoinHandle;
 
 pub use script::{Reply, error_body, error_type, sse_frame};
 
-/// Settings of a [`LocalAnthropic`].
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ServerOptions {
-    /// Added before every answer.
-    pub latency: Duration,
-    /// Between two streamed events.
-    pub stream_pace: Duration,
-    /// Words per streamed text piece (at least 1).
-    pub words_per_chunk: usize,
-    /// When set, the only key accepted.
-    pub api_key: Option<String>,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            latency: Duration::ZERO,
-            stream_pace: Duration::ZERO,
-            words_per_chunk: 3,
-            api_key: None,
-        }
-    }
-}
-
-impl ServerOptions {
-    /// Sets the latency.
-    pub fn latency(mut self, d: Duration) -> Self {
-        self.latency = d;
-        self
-    }
-
-    /// Sets the pause between streamed events.
-    pub fn stream_pace(mut self, d: Duration) -> Self {
-        self.stream_pace = d;
-        self
-    }
-
-    /// Sets the words per streamed text piece.
-    pub fn words_per_chunk(mut self, n: usize) -> Self {
-        self.words_per_chunk = n.max(1);
-        self
-    }
-
-    /// Accepts only this key.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-}
+/// Settings of a [`LocalAnthropic`]: latency, stream pace, words per streamed text
+/// piece, the only key accepted. The same settings as genkit-googleai's local server.
+pub use genkit_googleai::server::ServerOptions;
 
 /// A request the server received.
 #[derive(Debug, Clone, PartialEq)]

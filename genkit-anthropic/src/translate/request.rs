@@ -243,7 +243,10 @@ fn tool_choice(c: ToolChoice) -> wire::ToolChoice {
 /// A tool; its schema is borrowed unless it lacks `type` (then `object` is added).
 fn tool(t: &ToolDefinition) -> Result<wire::Tool<'_>> {
     let input_schema = match &t.input_schema {
-        None | Some(Value::Null) => Cow::Owned(json!({"type": "object", "properties": {}})),
+        // No schema, or `true` (any value): the API wants an object schema.
+        None | Some(Value::Null | Value::Bool(true)) => {
+            Cow::Owned(json!({"type": "object", "properties": {}}))
+        }
         Some(s @ Value::Object(o)) => match o.get("type") {
             Some(Value::String(ty)) if ty == "object" => Cow::Borrowed(s),
             None => {
