@@ -230,9 +230,13 @@ async fn served_agent_streams_interrupts_on_turn_end_and_takes_the_approval() {
     assert_eq!(status, 200, "{body}");
     let out: Value = serde_json::from_str(&body).expect("result JSON");
     assert_eq!(out["result"]["finishReason"], "stop", "{body}");
-    let text = out["result"]["message"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_default();
+    // The streamed parts are kept as streamed: the answer is their text, joined.
+    let text: String = out["result"]["message"]["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
     assert_eq!(text, "Based on web_search: Results for: Rust", "{body}");
 }
 

@@ -127,11 +127,27 @@ async fn an_unregistered_fallback_model_is_not_found() {
     let e = ai
         .generate()
         .prompt("hi")
+        .use_(Fallback::new(["otherai/no-such-model"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Status::NotFound);
+    assert!(e.message().contains("otherai/no-such-model"), "{e}");
+}
+
+#[tokio::test]
+async fn a_fallback_model_the_provider_refuses_is_its_not_found() {
+    let srv = server().await;
+    let ai = genkit(&srv).await;
+    srv.push(Reply::error(503, "down"));
+    // Any googleai/ name resolves; the provider's 404 is the answer.
+    let e = ai
+        .generate()
+        .prompt("hi")
         .use_(Fallback::new(["googleai/no-such-model"]))
         .await
         .unwrap_err();
     assert_eq!(e.status(), Status::NotFound);
-    assert!(e.message().contains("googleai/no-such-model"), "{e}");
+    assert!(e.message().contains("no-such-model"), "{e}");
 }
 
 #[tokio::test]
