@@ -665,7 +665,24 @@ fn public_api() -> Vec<ApiItem> {
             } else {
                 format!("{prefix}::{name}")
             };
-            if seen.contains_key(&def) {
+            if let Some(old) = seen.get(&def).cloned() {
+                // A type re-exported by another crate (anthropic's `sse` is googleai's)
+                // is listed under the crate that defines it.
+                if let Def::Item(id) = &def {
+                    let krate = &world.items[*id].krate;
+                    let home = format!(
+                        "{}::",
+                        krate
+                            .trim_start_matches("genkit-")
+                            .trim_start_matches("genkit_")
+                    );
+                    if path.starts_with(&home) && !old.starts_with(&home) {
+                        if let Some(item) = out.iter_mut().find(|i: &&mut ApiItem| i.path == old) {
+                            item.path = path.clone();
+                        }
+                        seen.insert(def.clone(), path);
+                    }
+                }
                 continue;
             }
             seen.insert(def.clone(), path.clone());
