@@ -152,41 +152,10 @@ impl ReqwestSide {
     }
 }
 
-/// rig 0.21's Anthropic client and an agent with the same tool.
-struct RigSide {
-    agent: rig::agent::Agent<rig::providers::anthropic::completion::CompletionModel>,
-}
-
-impl RigSide {
-    fn new(base_url: &str) -> Result<RigSide> {
-        use rig::client::CompletionClient;
-        let client = rig::providers::anthropic::ClientBuilder::new("local")
-            .base_url(base_url)
-            .build()
-            .map_err(|e| Error::internal(e.to_string()))?;
-        Ok(RigSide {
-            agent: client
-                .agent(MODEL)
-                .max_tokens(1024)
-                .tool(crate::workloads::RigLookup)
-                .build(),
-        })
-    }
-
-    async fn call(&self) -> Result<String> {
-        use rig::completion::Prompt;
-        self.agent
-            .prompt(OVERHEAD_PROMPT)
-            .multi_turn(5)
-            .await
-            .map_err(|e| Error::internal(e.to_string()))
-    }
-}
-
 enum Side {
     Genkit(GenkitSide),
     Reqwest(ReqwestSide),
-    Rig(RigSide),
+    Rig(crate::rig_peers::AnthropicRig),
 }
 
 impl Side {
@@ -208,7 +177,7 @@ pub async fn client(imp: &str, base_url: &str, calls: usize, warmup: usize) -> R
     let side = match imp {
         "genkit-rs" | "genkit-rs-traced" => Side::Genkit(GenkitSide::new(base_url).await?),
         "reqwest" => Side::Reqwest(ReqwestSide::new(base_url)?),
-        "rig" => Side::Rig(RigSide::new(base_url)?),
+        "rig" => Side::Rig(crate::rig_peers::AnthropicRig::new(base_url, MODEL)?),
         other => return Err(Error::invalid_argument(format!("unknown --impl {other}"))),
     };
     for _ in 0..warmup {
@@ -267,7 +236,10 @@ pub fn run(exe: &Path, calls: usize, warmup: usize) -> std::result::Result<Strin
         .map_err(|e| format!("server: {e}"))?;
     let base_url = base_url.trim().to_string();
     let mut rows = Vec::new();
-    for imp in IMPLS {
+    for imp in IMPLS
+        .into_iter()
+        .filter(|i| *i != "rig" || crate::rig_peers::AVAILABLE)
+    {
         let out = Command::new(exe)
             .args(["anthropic-client", "--impl", imp, "--base-url", &base_url])
             .args([

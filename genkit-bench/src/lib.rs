@@ -5,6 +5,7 @@
 //! Run everything (prints the tables and writes `BENCHMARKS.md` at the workspace root):
 //!
 //! ```text
+//! cargo run --release -p genkit-bench --features rig  # full (without `rig`: no rig rows)
 //! cargo run --release -p genkit-bench            # full: a few minutes, installs the JS/Python peers
 //! cargo run --release -p genkit-bench -- --quick # under a minute; peers only if installed
 //! cargo run --release -p genkit-bench -- --smoke # a handful of calls, Rust rows only
@@ -14,7 +15,7 @@
 //!
 //! Each row runs in its own child process (the runner re-executes itself as `client`),
 //! against a server in another child process (`serve`), so CPU time and peak RSS are the
-//! row's alone. Micro-benchmarks (criterion) are in `benches/micro.rs`.
+//! row's alone. Micro-benchmarks (criterion) are in `genkit-bench/micro` (`cargo bench -p genkit-microbench`).
 //!
 //! The pieces are usable on their own, e.g. the tool-loop mock's answer:
 //!
@@ -34,6 +35,7 @@ pub mod client;
 pub mod mock;
 pub mod providers;
 pub mod report;
+pub mod rig_peers;
 pub mod runner;
 pub mod serve;
 pub mod stats;

@@ -33,7 +33,7 @@ enum Side {
     /// reqwest, serde_json, the Chat Completions JSON written by hand.
     Reqwest(reqwest::Client, String),
     /// rig-core 0.21's OpenAI provider (Chat Completions), one agent.
-    Rig(std::sync::Arc<rig::agent::Agent<rig::providers::openai::completion::CompletionModel>>),
+    Rig(std::sync::Arc<crate::rig_peers::OpenAiRig>),
 }
 
 /// The implementations, by name.
@@ -62,17 +62,9 @@ impl Side {
                     .map_err(|e| Error::internal(e.to_string()))?;
                 Ok(Side::Reqwest(http, format!("{base_url}/chat/completions")))
             }
-            "rig-openai" => {
-                use rig::client::CompletionClient;
-                let client = rig::providers::openai::Client::builder(KEY)
-                    .base_url(base_url)
-                    .build()
-                    .map_err(|e| Error::internal(e.to_string()))?;
-                let model = client.completion_model(MODEL).completions_api();
-                Ok(Side::Rig(std::sync::Arc::new(
-                    rig::agent::AgentBuilder::new(model).build(),
-                )))
-            }
+            "rig-openai" => Ok(Side::Rig(std::sync::Arc::new(
+                crate::rig_peers::OpenAiRig::new(base_url, KEY, MODEL)?,
+            ))),
             other => Err(Error::invalid_argument(format!("unknown --impl {other}"))),
         }
     }
@@ -99,13 +91,7 @@ impl Side {
                     .map(str::to_string)
                     .ok_or_else(|| Error::internal(format!("no content in {v}")))
             }
-            Side::Rig(agent) => {
-                use rig::completion::Prompt;
-                agent
-                    .prompt(PROMPT)
-                    .await
-                    .map_err(|e| Error::internal(e.to_string()))
-            }
+            Side::Rig(agent) => agent.prompt(PROMPT).await,
         }
     }
 }
@@ -153,7 +139,10 @@ pub async fn client(args: &[String]) -> Result<ClientResult> {
 pub fn run(exe: &Path, calls: usize) -> std::result::Result<String, String> {
     let server = start_server(exe, "openai", 0)?;
     let mut rows = Vec::new();
-    for (name, label) in IMPLS {
+    for (name, label) in IMPLS
+        .into_iter()
+        .filter(|(n, _)| *n != "rig-openai" || crate::rig_peers::AVAILABLE)
+    {
         let mut cmd = Command::new(exe);
         cmd.args([
             "provider-client",

@@ -472,11 +472,19 @@ pub fn run(exe: &Path, plan: &Plan) -> Result<Report, String> {
         peers: &peers,
     };
     let mut report = Report::new(plan.clone());
+    let rust: Vec<(&str, &str)> = RUST
+        .iter()
+        .copied()
+        .filter(|(_, n)| *n != "rig" || crate::rig_peers::AVAILABLE)
+        .collect();
+    if !crate::rig_peers::AVAILABLE {
+        notes.push("rig not measured: built without `--features rig`.".into());
+    }
 
     eprintln!("overhead");
     {
         let server = start_server(exe, "loop", 0)?;
-        report.overhead = ctx.rows("overhead", &server.base_url, 1, &RUST);
+        report.overhead = ctx.rows("overhead", &server.base_url, 1, &rust);
     }
     eprintln!("tool loop");
     {
@@ -484,13 +492,13 @@ pub fn run(exe: &Path, plan: &Plan) -> Result<Report, String> {
         for &c in &plan.concurrencies {
             report
                 .tool_loop
-                .push((c, ctx.rows("loop", &server.base_url, c, &RUST)));
+                .push((c, ctx.rows("loop", &server.base_url, c, &rust)));
         }
     }
     eprintln!("streaming");
     {
         let server = start_server(exe, "local", 0)?;
-        let streaming: Vec<_> = RUST.iter().copied().filter(|(_, n)| *n != "rig").collect();
+        let streaming: Vec<_> = rust.iter().copied().filter(|(_, n)| *n != "rig").collect();
         report.stream = ctx.rows("stream", &server.base_url, 1, &streaming);
         notes.push(
             "rig is not in the streaming rows (its streaming agent API differs; not written)."

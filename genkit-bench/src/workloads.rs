@@ -74,10 +74,10 @@ pub struct Query {
     pub query: String,
 }
 
-fn lookup_result(q: &str) -> String {
+pub(crate) fn lookup_result(q: &str) -> String {
     format!("Results for: {q}")
 }
-fn search_result(q: &str) -> String {
+pub(crate) fn search_result(q: &str) -> String {
     format!("Found: {q}")
 }
 
@@ -309,92 +309,6 @@ fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
-/// rig-core 0.21: its Gemini client pointed at the local server, an agent with the
-/// same tools. rig runs the tool calls of one turn one after another.
-pub struct RigSide {
-    overhead: rig::agent::Agent<rig::providers::gemini::completion::CompletionModel>,
-    looping: rig::agent::Agent<rig::providers::gemini::completion::CompletionModel>,
-}
-
-macro_rules! rig_tool {
-    ($ty:ident, $name:literal, $desc:literal, $f:ident) => {
-        /// A rig tool.
-        pub struct $ty;
-        impl rig::tool::Tool for $ty {
-            const NAME: &'static str = $name;
-            type Error = std::io::Error;
-            type Args = Query;
-            type Output = String;
-            async fn definition(&self, _prompt: String) -> rig::completion::ToolDefinition {
-                rig::completion::ToolDefinition {
-                    name: $name.to_string(),
-                    description: $desc.to_string(),
-                    parameters: json!({
-                        "type": "object",
-                        "properties": {"query": {"type": "string"}},
-                        "required": ["query"]
-                    }),
-                }
-            }
-            async fn call(&self, args: Query) -> std::result::Result<String, std::io::Error> {
-                Ok($f(&args.query))
-            }
-        }
-    };
-}
-rig_tool!(RigLookup, "lookup", "Look up a topic.", lookup_result);
-rig_tool!(
-    RigSearch,
-    "search",
-    "Search the web for a topic.",
-    search_result
-);
-
-impl RigSide {
-    /// Agents against `base_url`.
-    pub fn new(base_url: &str) -> Result<RigSide> {
-        use rig::client::CompletionClient;
-        let client = rig::providers::gemini::Client::builder("local")
-            .base_url(base_url)
-            .build()
-            .map_err(|e| Error::internal(e.to_string()))?;
-        Ok(RigSide {
-            // rig 0.21's Gemini request needs `generationConfig` in the additional params.
-            overhead: client
-                .agent(MODEL)
-                .additional_params(json!({"generationConfig": {}}))
-                .tool(RigLookup)
-                .build(),
-            looping: client
-                .agent(MODEL)
-                .additional_params(json!({"generationConfig": {}}))
-                .tool(RigSearch)
-                .tool(RigLookup)
-                .build(),
-        })
-    }
-
-    /// One overhead prompt.
-    pub async fn overhead(&self) -> Result<String> {
-        use rig::completion::Prompt;
-        self.overhead
-            .prompt(OVERHEAD_PROMPT)
-            .multi_turn(5)
-            .await
-            .map_err(|e| Error::internal(e.to_string()))
-    }
-
-    /// One loop prompt.
-    pub async fn tool_loop(&self) -> Result<String> {
-        use rig::completion::Prompt;
-        self.looping
-            .prompt(LOOP_PROMPT)
-            .multi_turn(5)
-            .await
-            .map_err(|e| Error::internal(e.to_string()))
-    }
-}
-
 /// One of the Rust sides, behind one interface for the client process.
 #[derive(Clone)]
 pub enum Side {
@@ -403,7 +317,7 @@ pub enum Side {
     /// reqwest.
     Reqwest(Arc<ReqwestSide>),
     /// rig.
-    Rig(Arc<RigSide>),
+    Rig(Arc<crate::rig_peers::GeminiRig>),
 }
 
 impl Side {
@@ -414,7 +328,7 @@ impl Side {
                 Side::Genkit(Arc::new(GenkitSide::new(base_url).await?))
             }
             Impl::Reqwest => Side::Reqwest(Arc::new(ReqwestSide::new(base_url)?)),
-            Impl::Rig => Side::Rig(Arc::new(RigSide::new(base_url)?)),
+            Impl::Rig => Side::Rig(Arc::new(crate::rig_peers::GeminiRig::new(base_url)?)),
         })
     }
 

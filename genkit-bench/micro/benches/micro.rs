@@ -2,7 +2,7 @@
 //! request/response translation, one in-process generate turn with a scripted model,
 //! streaming chunk throughput, and span overhead with tracing on vs off.
 //!
-//! `cargo bench -p genkit-bench --bench micro`
+//! `cargo bench -p genkit-microbench --bench micro`
 
 use std::hint::black_box;
 use std::sync::Arc;
