@@ -413,7 +413,6 @@ async fn the_rag_example_sends_the_nearest_documents() {
 
 /// JS resolves `googleai/gemini-unlisted-9` through the plugin and Gemini answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs dynamic model resolution (providers issue)"]
 async fn unlisted_models_reach_the_provider() {
     check("unlisted-model").await;
 }
@@ -422,7 +421,6 @@ async fn unlisted_models_reach_the_provider() {
 /// "Error fetching from …: [404 Not Found] models/not-a-model is not found …"; the URL
 /// holds the recorder's port, so only the request and the 404 are compared).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs dynamic model resolution (providers issue)"]
 async fn unknown_provider_models_surface_the_provider_404() {
     let fixture = load("unknown-model");
     let rs = run(&fixture).await;
