@@ -504,10 +504,28 @@ fn dev_ui(dir: &Path) -> (Started, String) {
             .find_map(|l| l.split("Genkit Developer UI:").nth(1))
             .map(|u| u.trim().to_owned())
     });
-    wait_until("the Dev UI to see the runtime", 60, || {
+    let id = info["id"].as_str().unwrap_or("?").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
         let (status, body) = http(&ui, "GET", "/api/getActiveRuntimes", "");
-        status == 200 && body.contains(info["id"].as_str().unwrap_or("?"))
-    });
+        if status == 200 && body.contains(&id) {
+            break;
+        }
+        // On a timeout, say what the CLI printed and whether the runtime file is still
+        // there (the CLI deletes the file of a runtime whose health check fails).
+        assert!(
+            Instant::now() < deadline,
+            "the Dev UI at {ui} never listed runtime {id}: getActiveRuntimes {status} {body}\nruntime files: {:?}\nCLI output:\n{}",
+            std::fs::read_dir(dir.join(".genkit/runtimes"))
+                .map(|d| d
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name())
+                    .collect::<Vec<_>>())
+                .unwrap_or_default(),
+            started.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     (started, ui)
 }
 
