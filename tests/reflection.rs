@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use genkit::prelude::*;
 use genkit::reflection::{ReflectionOptions, ReflectionServer, project_root};
@@ -781,6 +782,64 @@ async fn stop_removes_the_runtime_file() {
     assert_eq!(info["name"], json!("my-app"));
     srv.stop().await;
     assert!(!path.exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The file's identity: a rewrite (a new file renamed into place) gives a new inode.
+fn inode(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_file_is_written_again_until_a_cli_notifies_then_left_alone() {
+    let root = temp_dir("announce");
+    let ai = runtime().await;
+    let srv = ReflectionServer::start(&ai, ReflectionOptions::new().port(0).project_root(&root))
+        .await
+        .expect("server");
+    let path = srv.runtime_file().expect("file").to_path_buf();
+    let text = std::fs::read_to_string(&path).expect("read");
+    let first = inode(&path).expect("written");
+    // No CLI has notified: after 2 s a new file replaces it (a watcher that missed the
+    // first creation sees this one), with the same name and content.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let second = loop {
+        match inode(&path) {
+            Some(i) if i != first => break i,
+            _ if std::time::Instant::now() > deadline => panic!("never written again"),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
+    // Once a CLI notifies, the file stays as it is.
+    let js = fixture("notify.json");
+    let notify = post(srv.url(), "/api/notify", &js["request"]["body"]).await;
+    assert_eq!(notify.status, 200);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        inode(&path),
+        Some(second),
+        "rewritten after the CLI notified"
+    );
+    srv.stop().await;
+    assert!(!path.exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_runtime_never_writes_its_file_again() {
+    let root = temp_dir("announce-stop");
+    let ai = runtime().await;
+    let srv = ReflectionServer::start(&ai, ReflectionOptions::new().port(0).project_root(&root))
+        .await
+        .expect("server");
+    let path = srv.runtime_file().expect("file").to_path_buf();
+    srv.stop().await;
+    assert!(!path.exists());
+    // Past the first two rewrite times (2 s, then 3 s more).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(!path.exists(), "a stopped runtime's file came back");
     let _ = std::fs::remove_dir_all(&root);
 }
 

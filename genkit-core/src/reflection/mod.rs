@@ -142,6 +142,7 @@ impl GenkitSlot {
 pub(crate) struct Lifecycle {
     stop: watch::Sender<bool>,
     stopped: watch::Sender<bool>,
+    notified: watch::Sender<bool>,
 }
 
 impl Lifecycle {
@@ -149,6 +150,7 @@ impl Lifecycle {
         Arc::new(Lifecycle {
             stop: watch::channel(false).0,
             stopped: watch::channel(false).0,
+            notified: watch::channel(false).0,
         })
     }
 
@@ -160,6 +162,17 @@ impl Lifecycle {
     /// Resolves once a stop was asked for.
     pub async fn stop_requested(&self) {
         let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|v| *v).await;
+    }
+
+    /// Records that a CLI has found this runtime (it posted `/api/notify`).
+    pub fn mark_notified(&self) {
+        self.notified.send_replace(true);
+    }
+
+    /// Resolves once a CLI has found this runtime.
+    pub async fn notified(&self) {
+        let mut rx = self.notified.subscribe();
         let _ = rx.wait_for(|v| *v).await;
     }
 

@@ -7,6 +7,7 @@
 //! not know it).
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
@@ -56,6 +57,9 @@ pub(crate) struct RuntimeInfo<'a> {
 #[derive(Debug)]
 pub(crate) struct RuntimeFile {
     path: PathBuf,
+    text: String,
+    /// Set once removed, so a late [`RuntimeFile::announce_again`] cannot bring it back.
+    removed: Mutex<bool>,
 }
 
 impl RuntimeFile {
@@ -86,11 +90,41 @@ impl RuntimeFile {
         );
         let text = serde_json::to_string_pretty(&Value::Object(obj))?;
         let path = dir.join(format!("{pid}-{}-{millis}.json", info.port));
-        // Write then rename, so the CLI's watcher never reads a half-written file.
-        let tmp = dir.join(format!(".{pid}-{}-{millis}.json.tmp", info.port));
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(RuntimeFile { path })
+        let file = RuntimeFile {
+            path,
+            text,
+            removed: Mutex::new(false),
+        };
+        file.put()?;
+        Ok(file)
+    }
+
+    /// Writes a temporary file then renames it into place, so the CLI's watcher never
+    /// reads a half-written file.
+    fn put(&self) -> std::io::Result<()> {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = self.path.with_file_name(format!(".{name}.tmp"));
+        std::fs::write(&tmp, &self.text)?;
+        std::fs::rename(&tmp, &self.path)
+    }
+
+    /// Writes the file again (a new file renamed over the old one, so it never goes
+    /// missing), so a CLI whose directory watcher missed its creation sees it appear.
+    /// The CLI reads the directory once and then watches it; a file created while the
+    /// watcher is still being set up gets no event, and the CLI never lists the
+    /// runtime. Does nothing once removed.
+    pub fn announce_again(&self) {
+        let removed = self.removed.lock().unwrap_or_else(|e| e.into_inner());
+        if *removed {
+            return;
+        }
+        if let Err(e) = self.put() {
+            tracing::debug!(target: "genkit", "could not rewrite the runtime file: {e}");
+        }
     }
 
     /// Its path.
@@ -100,6 +134,8 @@ impl RuntimeFile {
 
     /// Deletes it if it still names this process.
     pub fn remove(&self) {
+        let mut removed = self.removed.lock().unwrap_or_else(|e| e.into_inner());
+        *removed = true;
         let ours = std::fs::read_to_string(&self.path)
             .ok()
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())

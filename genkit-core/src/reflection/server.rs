@@ -126,6 +126,9 @@ pub(crate) async fn spawn(
         }
         task_lifecycle.mark_stopped();
     });
+    if let Some(f) = &file {
+        tokio::spawn(announce_until_found(Arc::clone(f), Arc::clone(&lifecycle)));
+    }
     Ok(Running {
         url,
         port,
@@ -134,6 +137,30 @@ pub(crate) async fn spawn(
         file_handle: file,
         lifecycle,
     })
+}
+
+/// How long to wait for a CLI's `/api/notify` before writing the runtime file again.
+const ANNOUNCE_AFTER: [std::time::Duration; 5] = [
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(3),
+    std::time::Duration::from_secs(5),
+    std::time::Duration::from_secs(10),
+    std::time::Duration::from_secs(20),
+];
+
+/// Re-creates the runtime file a few times, with growing pauses, until a CLI notifies
+/// this runtime or it stops: a CLI started at the same moment as the runtime can miss
+/// the file's creation (see [`RuntimeFile::announce_again`]). A runtime no CLI is
+/// looking for rewrites its file five times in the first 40 s, then never again; a CLI
+/// started later finds the file by reading the directory.
+async fn announce_until_found(file: Arc<RuntimeFile>, lifecycle: Arc<Lifecycle>) {
+    for pause in ANNOUNCE_AFTER {
+        tokio::select! {
+            () = lifecycle.notified() => return,
+            () = lifecycle.stop_requested() => return,
+            () = tokio::time::sleep(pause) => file.announce_again(),
+        }
+    }
 }
 
 fn router(state: Shared) -> Router {
@@ -291,7 +318,8 @@ pub(crate) fn configure_telemetry(url: Option<&str>) {
     }
 }
 
-async fn notify(body: Bytes) -> Response {
+async fn notify(State(state): State<Shared>, body: Bytes) -> Response {
+    state.lifecycle.mark_notified();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     configure_telemetry(body.get("telemetryServerUrl").and_then(Value::as_str));
     if let Some(v) = body.get("reflectionApiSpecVersion").and_then(Value::as_u64)
