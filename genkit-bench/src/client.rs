@@ -140,6 +140,7 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
                 side.overhead().await?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
+            flush_export().await?;
             r.wall_s = Some(w0.elapsed().as_secs_f64());
             r.cpu_s = cpu_seconds() - c0;
             let (p50, p99) = p50_p99(&mut lat);
@@ -184,6 +185,16 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
             if let Some(e) = failed.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 return Err(e);
             }
+            if let Some(layer) = EXPORT_LAYER.get() {
+                let s = layer.stats();
+                let o = layer.otlp_stats().unwrap_or_default();
+                if s.dropped + o.dropped > 0 {
+                    return Err(Error::internal(format!(
+                        "export: {} spans dropped",
+                        s.dropped + o.dropped
+                    )));
+                }
+            }
             let mut lat = std::mem::take(&mut *lat.lock().unwrap_or_else(|e| e.into_inner()));
             let (p50, p99) = p50_p99(&mut lat);
             r.n = lat.len();
@@ -202,6 +213,7 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
                 ttfc.push(first);
                 chunks += n;
             }
+            flush_export().await?;
             let wall = w0.elapsed().as_secs_f64();
             r.cpu_s = cpu_seconds() - c0;
             r.wall_s = Some(wall);
@@ -223,6 +235,55 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
     }
     r.rss_kb = peak_rss_kb();
     Ok(r)
+}
+
+/// The environment variable through which the runner gives export rows its sink's URL.
+pub const SINK_ENV: &str = "GENKIT_BENCH_SINK";
+
+static EXPORT_LAYER: std::sync::OnceLock<genkit_core::telemetry::GenkitLayer> =
+    std::sync::OnceLock::new();
+
+/// Installs the subscriber of an export row: `telemetry::layer()` as users add it,
+/// sending to the sink named by [`SINK_ENV`], to its `/api/traces` (`otlp == false`) or
+/// over OTLP/HTTP protobuf to its `/v1/traces`.
+pub fn install_export_tracing(otlp: bool) -> std::result::Result<(), String> {
+    use genkit_core::telemetry::{
+        GenkitLayer,
+        otlp::{OtlpConfig, OtlpProtocol},
+    };
+    use tracing_subscriber::layer::SubscriberExt;
+    let sink = std::env::var(SINK_ENV).map_err(|_| format!("{SINK_ENV} is not set"))?;
+    let layer = if otlp {
+        GenkitLayer::builder()
+            .otlp(OtlpConfig::new(OtlpProtocol::HttpProtobuf).endpoint(sink))
+            .build()
+    } else {
+        GenkitLayer::builder().server_url(sink).build()
+    };
+    let _ = EXPORT_LAYER.set(layer.clone());
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::set_global_default(subscriber).map_err(|e| e.to_string())
+}
+
+/// Waits for the export row's layer to send what it has queued (nothing for other
+/// rows), so the measured CPU includes the export of every measured call. Fails when
+/// a span was dropped or its export failed.
+pub async fn flush_export() -> Result<()> {
+    let Some(layer) = EXPORT_LAYER.get() else {
+        return Ok(());
+    };
+    layer.flush().await;
+    let server = layer.stats();
+    let (dropped, failed) = match layer.otlp_stats() {
+        Some(o) => (server.dropped + o.dropped, server.failed + o.failed),
+        None => (server.dropped, server.failed),
+    };
+    if dropped + failed > 0 {
+        return Err(Error::internal(format!(
+            "export: {dropped} spans dropped, {failed} failed"
+        )));
+    }
+    Ok(())
 }
 
 /// Installs the "tracing on" subscriber: the registry with a layer that does nothing but

@@ -32,8 +32,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 fn client_main(args: &[String]) -> Result<(), String> {
     let a = ClientArgs::from_args(args)?;
     let imp = a.imp;
-    if imp == Impl::GenkitTraced {
-        client::install_noop_tracing();
+    match imp {
+        Impl::GenkitTraced => client::install_noop_tracing(),
+        Impl::GenkitExport => client::install_export_tracing(false)?,
+        Impl::GenkitOtlp => client::install_export_tracing(true)?,
+        _ => {}
     }
     let r = runtime()?
         .block_on(client::run(a))

@@ -312,10 +312,12 @@ fn peers(plan: &Plan, notes: &mut Vec<String>) -> Vec<Peer> {
 }
 
 /// The Rust implementations as (label, `--impl` name).
-const RUST: [(&str, &str); 4] = [
+const RUST: [(&str, &str); 6] = [
     ("reqwest (hand-written)", "reqwest"),
     ("genkit-rs, tracing off", "genkit-rs"),
     ("genkit-rs, tracing on", "genkit-rs-traced"),
+    ("genkit-rs, export to telemetry server", "genkit-rs-export"),
+    ("genkit-rs, export over OTLP", "genkit-rs-otlp"),
     ("rig 0.21", "rig"),
 ];
 
@@ -323,6 +325,8 @@ struct Ctx<'a> {
     exe: &'a Path,
     plan: &'a Plan,
     peers: &'a [Peer],
+    /// The trace sink of the export rows.
+    sink: &'a str,
 }
 
 impl Ctx<'_> {
@@ -354,7 +358,8 @@ impl Ctx<'_> {
         let mut rows = Vec::new();
         for (label, name) in rust {
             let mut c = Command::new(self.exe);
-            c.args(["client", "--impl", name]);
+            c.args(["client", "--impl", name])
+                .env(crate::client::SINK_ENV, self.sink);
             common(&mut c);
             eprintln!("  {workload} c={concurrency}: {label}");
             rows.push(Row {
@@ -466,10 +471,14 @@ fn agents(exe: &Path, plan: &Plan) -> Result<crate::report::Agents, String> {
 pub fn run(exe: &Path, plan: &Plan) -> Result<Report, String> {
     let mut notes = Vec::new();
     let peers = peers(plan, &mut notes);
+    // One trace sink (its own process) for the export rows: the telemetry server's
+    // `POST /api/traces` and OTLP's `POST /v1/traces`, answered and discarded.
+    let sink = start_server(exe, "sink", 0)?;
     let ctx = Ctx {
         exe,
         plan,
         peers: &peers,
+        sink: &sink.base_url,
     };
     let mut report = Report::new(plan.clone());
     let rust: Vec<(&str, &str)> = RUST

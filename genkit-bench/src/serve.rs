@@ -18,6 +18,9 @@ pub enum ServerKind {
     Loop,
     /// [`genkit_openai::LocalOpenAi`], the local OpenAI-compatible server.
     OpenAi,
+    /// A trace sink: reads and discards every POST (the telemetry server's
+    /// `/api/traces`, OTLP's `/v1/traces`), counting the bodies it received.
+    Sink,
 }
 
 /// Serves until stdin reaches its end (the runner closes it, or dies).
@@ -40,6 +43,17 @@ pub async fn run(kind: ServerKind, latency: Duration) -> Result<()> {
             drop(server);
             return Ok(());
         }
+        ServerKind::Sink => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(Error::from)?;
+            let addr = listener.local_addr().map_err(Error::from)?;
+            let app = axum::Router::new().fallback(sink);
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            });
+            format!("http://{addr}")
+        }
         ServerKind::Loop => {
             let (addr, fut) = crate::mock::bind(latency).await?;
             tokio::spawn(fut);
@@ -49,6 +63,19 @@ pub async fn run(kind: ServerKind, latency: Duration) -> Result<()> {
     announce(&base);
     wait_for_stdin_eof().await;
     Ok(())
+}
+
+/// The sink's handler: 200 with an empty body (an empty OTLP export response, in
+/// protobuf as in JSON, and what the telemetry server's body is ignored as).
+async fn sink(uri: axum::http::Uri, body: axum::body::Bytes) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let kind = if uri.path().ends_with("/v1/traces") {
+        "application/x-protobuf"
+    } else {
+        "application/json"
+    };
+    drop(body);
+    ([(axum::http::header::CONTENT_TYPE, kind)], "").into_response()
 }
 
 fn announce(base: &str) {
@@ -75,6 +102,7 @@ pub fn parse_kind(s: &str) -> Result<ServerKind> {
         "local" => Ok(ServerKind::Local),
         "loop" => Ok(ServerKind::Loop),
         "openai" => Ok(ServerKind::OpenAi),
+        "sink" => Ok(ServerKind::Sink),
         other => Err(Error::invalid_argument(format!("unknown server {other}"))),
     }
 }

@@ -42,6 +42,11 @@ pub enum Impl {
     Genkit,
     /// genkit-rs under a subscriber whose no-op layer enables target `genkit`.
     GenkitTraced,
+    /// genkit-rs with `genkit::telemetry::layer()` exporting to a telemetry server
+    /// (the runner's local sink).
+    GenkitExport,
+    /// genkit-rs with the layer exporting over OTLP/HTTP (protobuf) to the local sink.
+    GenkitOtlp,
     /// The same HTTP exchanges with bare reqwest and serde_json.
     Reqwest,
     /// rig-core 0.21's Gemini client and agent.
@@ -54,6 +59,8 @@ impl Impl {
         match self {
             Impl::Genkit => "genkit-rs",
             Impl::GenkitTraced => "genkit-rs-traced",
+            Impl::GenkitExport => "genkit-rs-export",
+            Impl::GenkitOtlp => "genkit-rs-otlp",
             Impl::Reqwest => "reqwest",
             Impl::Rig => "rig",
         }
@@ -61,9 +68,16 @@ impl Impl {
 
     /// Parses a command-line name.
     pub fn parse(s: &str) -> Option<Impl> {
-        [Impl::Genkit, Impl::GenkitTraced, Impl::Reqwest, Impl::Rig]
-            .into_iter()
-            .find(|i| i.name() == s)
+        [
+            Impl::Genkit,
+            Impl::GenkitTraced,
+            Impl::GenkitExport,
+            Impl::GenkitOtlp,
+            Impl::Reqwest,
+            Impl::Rig,
+        ]
+        .into_iter()
+        .find(|i| i.name() == s)
     }
 }
 
@@ -324,7 +338,7 @@ impl Side {
     /// Builds the side for `imp` against `base_url`.
     pub async fn new(imp: Impl, base_url: &str) -> Result<Side> {
         Ok(match imp {
-            Impl::Genkit | Impl::GenkitTraced => {
+            Impl::Genkit | Impl::GenkitTraced | Impl::GenkitExport | Impl::GenkitOtlp => {
                 Side::Genkit(Arc::new(GenkitSide::new(base_url).await?))
             }
             Impl::Reqwest => Side::Reqwest(Arc::new(ReqwestSide::new(base_url)?)),

@@ -299,9 +299,18 @@ struct Json<'a, T: ?Sized>(&'a T);
 
 impl<T: ErasedSerialize + ?Sized> std::fmt::Display for Json<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.to_json_string())
+        self.0.write_json(f)
     }
 }
+
+thread_local! {
+    /// The buffer span inputs and outputs are serialized into before they are written
+    /// to the layer (reused: no allocation per span once warm).
+    static JSON_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A reused buffer larger than this is given back after use.
+const JSON_BUF_KEEP: usize = 256 * 1024;
 
 /// Serializes to a JSON string, as Genkit stores `genkit:input` / `genkit:output`.
 fn json_string<T: Serialize + ?Sized>(v: &T) -> String {
@@ -312,10 +321,42 @@ fn json_string<T: Serialize + ?Sized>(v: &T) -> String {
 pub trait ErasedSerialize {
     /// The value as a JSON string.
     fn to_json_string(&self) -> String;
+
+    /// Writes the value as JSON into `f` (what [`ErasedSerialize::to_json_string`]
+    /// returns, without building the string first).
+    fn write_json(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_json_string())
+    }
 }
 
 impl<T: Serialize> ErasedSerialize for T {
     fn to_json_string(&self) -> String {
         json_string(self)
+    }
+
+    fn write_json(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let buffered = JSON_BUF.try_with(|cell| {
+            let Ok(mut buf) = cell.try_borrow_mut() else {
+                // Re-entered (a `Serialize` impl that records a span): no buffer.
+                return f.write_str(&json_string(self));
+            };
+            buf.clear();
+            let written = match serde_json::to_writer(&mut *buf, self) {
+                // serde_json writes UTF-8 only.
+                Ok(()) => match std::str::from_utf8(&buf) {
+                    Ok(text) => f.write_str(text),
+                    Err(_) => f.write_str(&json_string(self)),
+                },
+                Err(e) => write!(f, "\"<unserializable: {e}>\""),
+            };
+            if buf.capacity() > JSON_BUF_KEEP {
+                *buf = Vec::new();
+            }
+            written
+        });
+        match buffered {
+            Ok(written) => written,
+            Err(_) => f.write_str(&json_string(self)),
+        }
     }
 }

@@ -629,3 +629,80 @@ async fn init_and_the_genkit_environment_variables_drive_the_global_layer() {
         }
     }
 }
+
+/// Waits (up to 10 s) until the server has received `n` documents.
+async fn wait_for_documents(server: &TraceServer, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let traces = server.traces();
+        if traces.len() >= n || std::time::Instant::now() > deadline {
+            return traces;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_finished_trace_is_sent_unasked_in_one_post() {
+    let server = TraceServer::start(Reply::Ok).await;
+    let layer = layer_for(&server);
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(layer.clone()));
+    let ai = app().await;
+    research(&ai, "Rust").await.unwrap();
+    // No flush: the exporter sends on its own, the whole tree in one document.
+    let traces = wait_for_documents(&server, 1).await;
+    assert_eq!(traces.len(), 1, "{traces:#?}");
+    assert_eq!(traces[0]["spans"].as_object().map(|m| m.len()), Some(5));
+    assert_eq!(traces[0]["displayName"], "research_flow");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(server.traces().len(), 1, "nothing else was sent");
+    assert_eq!(layer.stats().exported, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_under_a_root_still_running_are_sent_without_waiting_for_it() {
+    let server = TraceServer::start(Reply::Ok).await;
+    let layer = layer_for(&server);
+    let subscriber = tracing_subscriber::registry().with(layer.clone());
+    let ai = Genkit::builder().build().await.unwrap();
+    ai.define_flow("child", |_ai, input: Value, _cx| async move {
+        Ok::<_, Error>(input)
+    })
+    .unwrap();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let released = release.clone();
+    let ai2 = ai.clone();
+    ai.define_flow("long", move |_ai, _input: Value, _cx| {
+        let (ai, released) = (ai2.clone(), released.clone());
+        async move {
+            ai.run_action("/flow/child", json!(1), Default::default())
+                .await?;
+            released.notified().await;
+            Ok::<_, Error>(json!("done"))
+        }
+    })
+    .unwrap();
+    let run = tokio::spawn(tracing::instrument::WithSubscriber::with_subscriber(
+        {
+            let ai = ai.clone();
+            async move {
+                ai.run_action("/flow/long", json!(null), Default::default())
+                    .await
+            }
+        },
+        subscriber,
+    ));
+    // The child finished; its root is still running: the child goes alone, soon.
+    let traces = wait_for_documents(&server, 1).await;
+    assert_eq!(traces.len(), 1, "{traces:#?}");
+    let spans = traces[0]["spans"].as_object().unwrap();
+    assert_eq!(spans.len(), 1);
+    assert!(spans.values().all(|s| s["displayName"] == "child"));
+    release.notify_one();
+    assert_eq!(run.await.unwrap().unwrap(), json!("done"));
+    let traces = wait_for_documents(&server, 2).await;
+    assert_eq!(traces.len(), 2);
+    assert_eq!(traces[1]["displayName"], "long");
+    assert_eq!(traces[0]["traceId"], traces[1]["traceId"]);
+}

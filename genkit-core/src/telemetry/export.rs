@@ -1,28 +1,30 @@
 //! The exporter: a bounded queue of finished spans and one background thread that
-//! POSTs them to the telemetry server as Genkit `TraceData`, one per trace id per batch.
+//! POSTs them to the telemetry server as Genkit `TraceData`, one per trace (a trace's
+//! spans wait briefly for its root, so that a trace is usually one POST).
 //!
 //! The caller's side is a `try_send`: when the queue is full the span is dropped and
 //! counted, so a slow, failing or absent server never blocks or fails a user's call.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{Map, Value};
+use futures::StreamExt;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
 
 use super::config;
-use super::queue::{Progress, next_batch};
-use super::span_data::SpanRecord;
+use super::queue::{GATHER, Progress, SpanQueue};
+use super::span_data::{SpanRecord, millis};
 
 /// Default number of spans the queue holds before it drops.
-pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 4096;
+pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 16384;
 /// Default for the most bytes (approximately: the spans' string fields) the queue holds
 /// before it drops.
 pub(crate) const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
-/// Most spans sent in one batch.
-const MAX_BATCH: usize = 512;
+/// How many POSTs (of different traces) may be in flight at once.
+const CONCURRENT_POSTS: usize = 8;
 /// How long one POST, and a whole flush, may take.
 pub(crate) const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -36,6 +38,9 @@ pub(crate) struct SpanOut {
     pub(crate) end: Option<SystemTime>,
     /// Approximate size, counted against the queue's byte budget.
     pub(crate) bytes: usize,
+    /// A finished span under a root that is still running: it may wait (briefly) to be
+    /// sent with the root, in one POST.
+    pub(crate) wait_for_root: bool,
 }
 
 /// What an exporter has done so far (a snapshot).
@@ -83,16 +88,34 @@ pub(crate) struct Exporter {
     pub(crate) target: Target,
     capacity: usize,
     max_bytes: usize,
-    started: OnceLock<Option<Started>>,
-    /// Bytes of the spans waiting in the queue.
-    queued_bytes: Arc<AtomicUsize>,
-    progress: Arc<Progress>,
+    started: OnceLock<Option<Handle>>,
+    shared: Arc<Shared>,
 }
 
-/// The running background thread: its queue and its runtime.
-struct Started {
-    tx: mpsc::Sender<SpanOut>,
-    rt: Handle,
+/// What the callers and the background thread share.
+#[derive(Default)]
+struct Shared {
+    /// Bytes of the spans accepted and not yet sent.
+    queued_bytes: AtomicUsize,
+    /// Spans accepted and not yet sent.
+    queued_spans: AtomicUsize,
+    progress: Progress,
+    queue: SpanQueue<SpanOut>,
+}
+
+impl Shared {
+    /// Gives back the budget of spans that left the queue.
+    fn release(&self, spans: &[SpanOut]) {
+        let bytes: usize = spans.iter().map(|s| s.bytes).sum();
+        self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        self.queued_spans.fetch_sub(spans.len(), Ordering::AcqRel);
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.shared.queue.close();
+    }
 }
 
 impl Exporter {
@@ -102,8 +125,7 @@ impl Exporter {
             capacity: capacity.max(1),
             max_bytes,
             started: OnceLock::new(),
-            queued_bytes: Arc::new(AtomicUsize::new(0)),
-            progress: Arc::new(Progress::default()),
+            shared: Arc::default(),
         }
     }
 
@@ -122,7 +144,7 @@ impl Exporter {
     }
 
     pub(crate) fn stats(&self) -> ExportStats {
-        let p = &self.progress;
+        let p = &self.shared.progress;
         ExportStats {
             queued: p.queued(),
             dropped: p.dropped(),
@@ -131,47 +153,48 @@ impl Exporter {
         }
     }
 
-    /// The queue's sender, starting the background thread on first use.
-    fn sender(&self) -> Option<&mpsc::Sender<SpanOut>> {
+    /// Starts the background thread on first use; its runtime's handle.
+    fn start(&self) -> Option<&Handle> {
         self.started
             .get_or_init(|| {
-                let (tx, rx) = mpsc::channel(self.capacity);
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .ok()?;
                 let handle = rt.handle().clone();
-                let queued_bytes = self.queued_bytes.clone();
-                let progress = self.progress.clone();
+                let shared = self.shared.clone();
                 let target = self.target.clone();
                 std::thread::Builder::new()
                     .name("genkit-telemetry".into())
-                    .spawn(move || rt.block_on(worker(rx, target, queued_bytes, progress)))
+                    .spawn(move || rt.block_on(worker(target, shared, gather_time())))
                     .ok()?;
-                Some(Started { tx, rt: handle })
+                Some(handle)
             })
             .as_ref()
-            .map(|s| &s.tx)
     }
 
-    /// Queues a span; drops (and counts) it when the queue is full. Never blocks.
+    /// Queues a span; drops (and counts) it when the queue is full (in spans or in
+    /// bytes). Never blocks.
     pub(crate) fn send(&self, span: SpanOut) {
-        let Some(tx) = self.sender() else {
-            self.progress.dropped_one();
-            return;
-        };
-        let bytes = span.bytes;
-        let queued = &self.queued_bytes;
-        if queued.fetch_add(bytes, Ordering::AcqRel) + bytes > self.max_bytes {
-            queued.fetch_sub(bytes, Ordering::AcqRel);
-            self.progress.dropped_one();
+        let shared = &self.shared;
+        if self.start().is_none() {
+            shared.progress.dropped_one();
             return;
         }
-        match tx.try_send(span) {
-            Ok(()) => self.progress.queued_one(),
-            Err(_) => {
-                queued.fetch_sub(bytes, Ordering::AcqRel);
-                self.progress.dropped_one();
+        let bytes = span.bytes;
+        let over_bytes =
+            shared.queued_bytes.fetch_add(bytes, Ordering::AcqRel) + bytes > self.max_bytes;
+        let over_spans = shared.queued_spans.fetch_add(1, Ordering::AcqRel) >= self.capacity;
+        if over_bytes || over_spans {
+            shared.release(std::slice::from_ref(&span));
+            shared.progress.dropped_one();
+            return;
+        }
+        match shared.queue.push(span, usize::MAX) {
+            Ok(()) => shared.progress.queued_one(),
+            Err(span) => {
+                shared.release(std::slice::from_ref(&span));
+                shared.progress.dropped_one();
             }
         }
     }
@@ -179,95 +202,299 @@ impl Exporter {
     /// Waits until every span queued before this call has been sent (or failed), for
     /// at most [`POST_TIMEOUT`] in all.
     pub(crate) async fn flush(&self) {
-        if let Some(started) = self.started.get().and_then(Option::as_ref) {
-            self.progress.flush(&started.rt, POST_TIMEOUT).await;
+        if let Some(rt) = self.started.get().and_then(Option::as_ref) {
+            self.shared.queue.ask_flush();
+            self.shared.progress.flush(rt, POST_TIMEOUT).await;
         }
     }
 }
 
-/// The background thread: a small runtime that drains the queue in batches.
-async fn worker(
-    mut rx: mpsc::Receiver<SpanOut>,
-    target: Target,
-    queued_bytes: Arc<AtomicUsize>,
-    progress: Arc<Progress>,
-) {
-    let Ok(client) = reqwest::Client::builder()
-        .timeout(POST_TIMEOUT)
-        .no_proxy()
-        .build()
-    else {
+/// How long finished spans wait for their trace's root span before they are sent
+/// anyway (a root that lives longer, or one in another process).
+const LINGER: Duration = Duration::from_millis(500);
+/// The most bytes (approximately) of finished spans waiting for their roots; past it
+/// the longest-waiting traces' spans are sent without their roots.
+const MAX_WAITING_BYTES: usize = 2 * 1024 * 1024;
+
+/// In dev mode (`GENKIT_ENV=dev`, or realtime export) spans go at once, for the Dev
+/// UI; otherwise they gather for [`GATHER`].
+fn gather_time() -> Duration {
+    if crate::reflection::is_dev() || super::config::realtime_from_env() {
+        Duration::ZERO
+    } else {
+        GATHER
+    }
+}
+
+/// The background thread. It sleeps until spans arrive, lets more gather (see
+/// [`gather_time`]), then sends every finished trace, one POST per trace; a finished
+/// span whose root is still running waits for it (at most [`LINGER`]), so a trace is
+/// usually one POST. A flush sends everything at once.
+async fn worker(target: Target, shared: Arc<Shared>, gather: Duration) {
+    let Some(sender) = Sender::new(target, shared.clone()) else {
         return;
     };
-    while let Some(batch) = next_batch(&mut rx, MAX_BATCH).await {
-        for s in &batch {
-            queued_bytes.fetch_sub(s.bytes, Ordering::AcqRel);
+    let mut waiting = Waiting::default();
+    loop {
+        let deadline = waiting.oldest().map(|t| t + LINGER);
+        let everything = shared.queue.wait(gather, deadline).await;
+        let mut ready = waiting.take_ready(shared.queue.take());
+        if everything {
+            ready.extend(waiting.take_all());
+        } else if let Some(cutoff) = Instant::now().checked_sub(LINGER) {
+            ready.extend(waiting.take_older_than(cutoff));
         }
-        post_batch(&client, &target, batch, &progress).await;
+        ready.extend(waiting.take_over(MAX_WAITING_BYTES));
+        sender.post(ready).await;
+        if shared.queue.is_closed() && shared.queue.is_empty() {
+            return;
+        }
     }
 }
 
-/// Groups a batch by trace id (in arrival order) and POSTs one `TraceData` per trace.
-async fn post_batch(
-    client: &reqwest::Client,
-    target: &Target,
-    batch: Vec<SpanOut>,
-    progress: &Progress,
-) {
-    let mut traces: Vec<(String, Vec<SpanOut>)> = Vec::new();
-    for span in batch {
-        // A span's start and end (realtime mode) go in separate documents.
-        let group = traces.iter_mut().rev().find(|(t, spans)| {
-            *t == span.record.trace_id
-                && !spans
-                    .iter()
-                    .any(|s| s.record.span_id == span.record.span_id)
+/// Finished spans waiting for their trace's root, by trace id.
+#[derive(Default)]
+struct Waiting {
+    traces: HashMap<String, (Instant, Vec<SpanOut>)>,
+    /// Their approximate size.
+    bytes: usize,
+}
+
+impl Waiting {
+    /// When the longest-waiting trace started waiting.
+    fn oldest(&self) -> Option<Instant> {
+        self.traces.values().map(|(since, _)| *since).min()
+    }
+
+    /// Keeps the spans that wait for their root and returns what is ready to send:
+    /// roots, each with every span of its trace that waited for it, and spans that do
+    /// not wait (realtime span starts, spans of realtime mode).
+    fn take_ready(&mut self, spans: Vec<SpanOut>) -> Vec<SpanOut> {
+        let mut ready = Vec::with_capacity(spans.len());
+        let now = Instant::now();
+        for span in spans {
+            if span.wait_for_root {
+                self.bytes += span.bytes;
+                self.traces
+                    .entry(span.record.trace_id.clone())
+                    .or_insert_with(|| (now, Vec::new()))
+                    .1
+                    .push(span);
+                continue;
+            }
+            if span.end.is_some()
+                && span.record.parent_span_id.is_none()
+                && let Some((_, spans)) = self.traces.remove(&span.record.trace_id)
+            {
+                self.bytes -= spans.iter().map(|s| s.bytes).sum::<usize>();
+                ready.extend(spans);
+            }
+            ready.push(span);
+        }
+        ready
+    }
+
+    /// Everything that has waited since before `cutoff`.
+    fn take_older_than(&mut self, cutoff: Instant) -> Vec<SpanOut> {
+        let mut ready = Vec::new();
+        self.traces.retain(|_, (since, spans)| {
+            if *since <= cutoff {
+                ready.append(spans);
+                false
+            } else {
+                true
+            }
         });
-        match group {
-            Some((_, spans)) => spans.push(span),
-            None => traces.push((span.record.trace_id.clone(), vec![span])),
-        }
+        self.bytes -= ready.iter().map(|s| s.bytes).sum::<usize>();
+        ready
     }
-    let Some(url) = target.url() else {
-        let n: usize = traces.iter().map(|(_, s)| s.len()).sum();
-        progress.finished(n as u64, false);
-        return;
-    };
-    let endpoint = format!("{url}/api/traces");
-    for (trace_id, spans) in traces {
-        let n = spans.len() as u64;
-        let body = trace_data(trace_id, spans);
-        let ok = match client
-            .post(&endpoint)
-            .header("Accept", "application/json")
-            .json(&body)
-            .send()
-            .await
-        {
-            Ok(resp) => resp.status().is_success(),
-            Err(_) => false,
-        };
-        progress.finished(n, ok);
+
+    /// The longest-waiting traces' spans, until what waits is at most `max` bytes:
+    /// under many long traces at once, memory stays bounded at the cost of more POSTs.
+    fn take_over(&mut self, max: usize) -> Vec<SpanOut> {
+        let mut ready = Vec::new();
+        if self.bytes <= max {
+            return ready;
+        }
+        let mut by_age: Vec<(Instant, String)> = self
+            .traces
+            .iter()
+            .map(|(id, (since, _))| (*since, id.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, id) in by_age {
+            if self.bytes <= max {
+                break;
+            }
+            if let Some((_, spans)) = self.traces.remove(&id) {
+                self.bytes -= spans.iter().map(|s| s.bytes).sum::<usize>();
+                ready.extend(spans);
+            }
+        }
+        ready
+    }
+
+    fn take_all(&mut self) -> Vec<SpanOut> {
+        self.bytes = 0;
+        self.traces
+            .drain()
+            .flat_map(|(_, (_, spans))| spans)
+            .collect()
     }
 }
 
-/// Genkit's `TraceData` for spans of one trace: `{traceId, displayName?, startTime?,
-/// endTime?, spans: {spanId: SpanData}}`, the optional parts copied from the root span.
-pub(crate) fn trace_data(trace_id: String, spans: Vec<SpanOut>) -> Value {
-    let mut out = Map::new();
-    out.insert("traceId".into(), Value::String(trace_id));
-    let mut by_id = Map::new();
-    for span in spans {
-        let data = span.record.to_span_data(span.name, span.end);
-        if span.record.parent_span_id.is_none() {
-            for key in ["displayName", "startTime", "endTime"] {
-                if let Some(v) = data.get(key) {
-                    out.insert(key.into(), v.clone());
+/// The background thread's side: what it needs to send spans and count them.
+struct Sender {
+    client: reqwest::Client,
+    target: Target,
+    shared: Arc<Shared>,
+    /// The endpoint, parsed once per server URL.
+    endpoint: Mutex<Option<(Arc<str>, reqwest::Url)>>,
+}
+
+impl Sender {
+    fn new(target: Target, shared: Arc<Shared>) -> Option<Sender> {
+        let client = reqwest::Client::builder()
+            .timeout(POST_TIMEOUT)
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .ok()?;
+        Some(Sender {
+            client,
+            target,
+            shared,
+            endpoint: Mutex::new(None),
+        })
+    }
+
+    /// `{server}/api/traces`, parsed once per server URL.
+    fn endpoint(&self) -> Option<reqwest::Url> {
+        let url = self.target.url()?;
+        let mut cached = self.endpoint.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cached {
+            Some((u, parsed)) if Arc::ptr_eq(u, &url) || **u == *url => Some(parsed.clone()),
+            _ => {
+                let parsed = reqwest::Url::parse(&format!("{url}/api/traces")).ok()?;
+                *cached = Some((url, parsed.clone()));
+                Some(parsed)
+            }
+        }
+    }
+
+    /// Groups spans by trace id (in arrival order) and POSTs one `TraceData` per trace.
+    async fn post(&self, spans: Vec<SpanOut>) {
+        if spans.is_empty() {
+            return;
+        }
+        self.shared.release(&spans);
+        let progress = &self.shared.progress;
+        let traces = group_by_trace(spans);
+        let Some(endpoint) = self.endpoint() else {
+            let n: usize = traces.iter().map(Vec::len).sum();
+            progress.finished(n as u64, false);
+            return;
+        };
+        // Traces go concurrently (a server that answers slowly is not a queue that
+        // grows); the documents of one trace in order (realtime: a span's start before
+        // its end).
+        let mut by_trace: Vec<Vec<Vec<SpanOut>>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for doc in traces {
+            let trace_id = doc
+                .first()
+                .map(|s| s.record.trace_id.clone())
+                .unwrap_or_default();
+            match index.get(&trace_id) {
+                Some(&i) => by_trace[i].push(doc),
+                None => {
+                    index.insert(trace_id, by_trace.len());
+                    by_trace.push(vec![doc]);
                 }
             }
         }
-        by_id.insert(span.record.span_id, data);
+        futures::stream::iter(by_trace)
+            .for_each_concurrent(CONCURRENT_POSTS, |docs| async {
+                for doc in docs {
+                    let n = doc.len() as u64;
+                    let ok = self.post_one(&endpoint, &doc).await;
+                    progress.finished(n, ok);
+                }
+            })
+            .await;
     }
-    out.insert("spans".into(), Value::Object(by_id));
-    Value::Object(out)
+
+    /// POSTs one `TraceData`; whether the server took it.
+    async fn post_one(&self, endpoint: &reqwest::Url, spans: &[SpanOut]) -> bool {
+        let Ok(body) = serde_json::to_vec(&TraceDataOut(spans)) else {
+            return false;
+        };
+        self.client
+            .post(endpoint.clone())
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .is_ok_and(|resp| resp.status().is_success())
+    }
+}
+
+/// Spans grouped by trace id, groups in order of first arrival. A span's start and its
+/// end (realtime mode) go in separate groups: one `TraceData` holds a span once.
+fn group_by_trace(spans: Vec<SpanOut>) -> Vec<Vec<SpanOut>> {
+    let mut groups: Vec<Vec<SpanOut>> = Vec::new();
+    // The open group of each trace id.
+    let mut open: HashMap<String, usize> = HashMap::new();
+    for span in spans {
+        let at = open.get(&span.record.trace_id).copied().filter(|&i| {
+            !groups[i]
+                .iter()
+                .any(|s| s.record.span_id == span.record.span_id)
+        });
+        match at {
+            Some(i) => groups[i].push(span),
+            None => {
+                open.insert(span.record.trace_id.clone(), groups.len());
+                groups.push(vec![span]);
+            }
+        }
+    }
+    groups
+}
+
+/// Genkit's `TraceData` for spans of one trace (at least one): `{traceId, displayName?,
+/// startTime?, endTime?, spans: {spanId: SpanData}}`, the optional parts copied from
+/// the root span. Written straight from the records, without copying their fields.
+pub(crate) struct TraceDataOut<'a>(pub(crate) &'a [SpanOut]);
+
+impl Serialize for TraceDataOut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(first) = self.0.first() {
+            map.serialize_entry("traceId", &first.record.trace_id)?;
+        }
+        if let Some(root) = self.0.iter().find(|s| s.record.parent_span_id.is_none()) {
+            map.serialize_entry("displayName", root.record.display_name(root.name))?;
+            map.serialize_entry("startTime", &millis(root.record.start))?;
+            map.serialize_entry("endTime", &root.end.map(millis).unwrap_or(0.0))?;
+        }
+        map.serialize_entry("spans", &SpansOut(self.0))?;
+        map.end()
+    }
+}
+
+struct SpansOut<'a>(&'a [SpanOut]);
+
+impl Serialize for SpansOut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for span in self.0 {
+            map.serialize_entry(
+                &span.record.span_id,
+                &span.record.span_data(span.name, span.end),
+            )?;
+        }
+        map.end()
+    }
 }

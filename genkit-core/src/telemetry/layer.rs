@@ -128,7 +128,8 @@ impl GenkitLayerBuilder {
     }
 
     /// How many finished spans may wait for export before new ones are dropped
-    /// (default 4096).
+    /// (default 16384; the queue is also bounded in bytes, see
+    /// [`GenkitLayerBuilder::queue_bytes`]).
     pub fn queue_capacity(mut self, spans: usize) -> Self {
         self.queue_capacity = Some(spans);
         self
@@ -281,6 +282,7 @@ where
                 record: record.clone(),
                 name: span.name(),
                 end: None,
+                wait_for_root: false,
             });
         }
     }
@@ -305,6 +307,9 @@ where
         if to_server {
             self.inner.exporter.send(SpanOut {
                 bytes: record.approx_bytes(),
+                // Realtime mode shows each span as it ends; otherwise a span may wait
+                // to go with its root, in one POST.
+                wait_for_root: !self.inner.realtime && record.parent_span_id.is_some(),
                 record,
                 name: span.name(),
                 end: Some(end),

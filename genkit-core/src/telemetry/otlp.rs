@@ -51,9 +51,8 @@ use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter, SpanLinks};
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
 
-use super::queue::{Progress, next_batch};
+use super::queue::{GATHER, Progress, SpanQueue};
 use super::span_data::{FieldValue, SpanRecord};
 use crate::trace::gen_ai::ARRAY_FIELDS;
 
@@ -113,7 +112,7 @@ impl OtlpConfig {
             protocol,
             endpoint: None,
             service_name: None,
-            queue_capacity: 4096,
+            queue_capacity: 16384,
             timeout: None,
         }
     }
@@ -242,7 +241,8 @@ pub struct OtlpStats {
 
 /// The queue to the OTLP background exporter.
 pub(crate) struct OtlpSink {
-    tx: mpsc::Sender<Queued>,
+    queue: Arc<SpanQueue<Queued>>,
+    capacity: usize,
     progress: Arc<Progress>,
     /// The background thread's runtime (flushes wait on it).
     rt: Handle,
@@ -250,25 +250,33 @@ pub(crate) struct OtlpSink {
     timeout: Duration,
 }
 
+impl Drop for OtlpSink {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 impl OtlpSink {
     /// Starts the background thread; `None` if it cannot start.
     pub(crate) fn new(mut config: OtlpConfig) -> Option<Self> {
         let timeout = config.export_timeout();
         config.timeout = Some(timeout);
-        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let queue = Arc::new(SpanQueue::default());
         let progress = Arc::new(Progress::default());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .ok()?;
         let handle = rt.handle().clone();
-        let p = progress.clone();
+        let (p, q) = (progress.clone(), queue.clone());
+        let capacity = config.queue_capacity.max(1);
         std::thread::Builder::new()
             .name("genkit-otlp".into())
-            .spawn(move || rt.block_on(worker(config, rx, p)))
+            .spawn(move || rt.block_on(worker(config, q, p)))
             .ok()?;
         Some(OtlpSink {
-            tx,
+            queue,
+            capacity,
             progress,
             rt: handle,
             timeout,
@@ -293,7 +301,8 @@ impl OtlpSink {
 
     /// Queues a finished span; drops (and counts) it when the queue is full.
     pub(crate) fn export(&self, record: SpanRecord, fallback_name: &'static str, end: SystemTime) {
-        match self.tx.try_send(Box::new((record, fallback_name, end))) {
+        let span = Box::new((record, fallback_name, end));
+        match self.queue.push(span, self.capacity) {
             Ok(()) => self.progress.queued_one(),
             Err(_) => self.progress.dropped_one(),
         }
@@ -302,27 +311,38 @@ impl OtlpSink {
     /// Waits until the spans queued so far have been exported (or failed), for at most
     /// the export timeout in all.
     pub(crate) async fn flush(&self) {
+        self.queue.ask_flush();
         self.progress.flush(&self.rt, self.timeout).await;
     }
 }
 
-async fn worker(config: OtlpConfig, mut rx: mpsc::Receiver<Queued>, progress: Arc<Progress>) {
+/// The background thread: waits for spans, lets more gather for [`GATHER`] (a flush
+/// cuts it short), and exports them in batches of at most [`MAX_BATCH`].
+async fn worker(config: OtlpConfig, queue: Arc<SpanQueue<Queued>>, progress: Arc<Progress>) {
     // Built inside the runtime: the gRPC channel needs one.
     let mut exporter = config.build().ok();
     if let Some(e) = &mut exporter {
         e.set_resource(&config.resource());
     }
-    while let Some(queued) = next_batch(&mut rx, MAX_BATCH).await {
-        let n = queued.len() as u64;
-        let batch = queued
-            .into_iter()
-            .map(|s| to_otel(&s.0, s.1, s.2))
-            .collect();
-        let ok = match &exporter {
-            Some(e) => e.export(batch).await.is_ok(),
-            None => false,
-        };
-        progress.finished(n, ok);
+    loop {
+        queue.wait(GATHER, None).await;
+        let mut spans = queue.take().into_iter().peekable();
+        while spans.peek().is_some() {
+            let batch: Vec<SpanData> = spans
+                .by_ref()
+                .take(MAX_BATCH)
+                .map(|s| to_otel(&s.0, s.1, s.2))
+                .collect();
+            let n = batch.len() as u64;
+            let ok = match &exporter {
+                Some(e) => e.export(batch).await.is_ok(),
+                None => false,
+            };
+            progress.finished(n, ok);
+        }
+        if queue.is_closed() && queue.is_empty() {
+            break;
+        }
     }
     if let Some(e) = exporter {
         let _ = e.shutdown();

@@ -7,25 +7,111 @@
 //! bounded, however many batches a hanging server holds up. The wait runs on the
 //! exporter's own runtime (which has a timer), so the caller's runtime needs none.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
-/// Waits for the next span, then takes what else is queued, up to `max` in all.
-/// `None` once the queue is closed and empty.
-pub(crate) async fn next_batch<T>(rx: &mut mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
-    let first = rx.recv().await?;
-    let mut batch = Vec::with_capacity(max.min(rx.len() + 1));
-    batch.push(first);
-    while batch.len() < max {
-        match rx.try_recv() {
-            Ok(next) => batch.push(next),
-            Err(_) => break,
+/// Outside dev mode, how long an exporter's thread lets spans gather after a wake
+/// before it sends them (Genkit JS batches for up to 5 s there): one wake per batch
+/// instead of one per span or trace.
+pub(crate) const GATHER: Duration = Duration::from_millis(20);
+
+/// How many spans make the thread stop gathering and send at once (Genkit JS's
+/// batch size, 512).
+pub(crate) const SEND_AT: usize = 512;
+
+/// The spans waiting for an exporter's background thread. A caller wakes the thread
+/// only when it finds the queue empty, or when [`SEND_AT`] spans wait: one wake for
+/// however many spans arrive before the thread takes them.
+#[derive(Debug)]
+pub(crate) struct SpanQueue<T> {
+    items: Mutex<Vec<T>>,
+    wake: Notify,
+    flush_asked: AtomicBool,
+    closed: AtomicBool,
+}
+
+impl<T> Default for SpanQueue<T> {
+    fn default() -> Self {
+        SpanQueue {
+            items: Mutex::new(Vec::new()),
+            wake: Notify::new(),
+            flush_asked: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         }
     }
-    Some(batch)
+}
+
+impl<T> SpanQueue<T> {
+    /// Adds `item` unless `limit` items already wait (then gives it back).
+    pub(crate) fn push(&self, item: T, limit: usize) -> Result<(), T> {
+        let wake = {
+            let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+            if items.len() >= limit {
+                return Err(item);
+            }
+            items.push(item);
+            items.len() == 1 || items.len() == SEND_AT
+        };
+        if wake {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Everything waiting.
+    pub(crate) fn take(&self) -> Vec<T> {
+        std::mem::take(&mut *self.items.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
+    /// Asks the thread to send everything now.
+    pub(crate) fn ask_flush(&self) {
+        self.flush_asked.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// Tells the thread to send what is left and stop.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The thread's wait: until spans arrive (or `deadline`), then, unless a flush or
+    /// the close asks for them sooner, `gather` more. Returns whether everything is to
+    /// go now (a flush was asked, or the queue closed).
+    pub(crate) async fn wait(&self, gather: Duration, deadline: Option<Instant>) -> bool {
+        tokio::select! {
+            () = self.wake.notified() => {},
+            () = sleep_until_some(deadline), if deadline.is_some() => {},
+        }
+        if !gather.is_zero() && !self.flush_asked.load(Ordering::Acquire) && !self.is_closed() {
+            tokio::select! {
+                () = tokio::time::sleep(gather) => {},
+                () = self.wake.notified() => {},
+            }
+        }
+        self.flush_asked.swap(false, Ordering::AcqRel) || self.is_closed()
+    }
+}
+
+async fn sleep_until_some(deadline: Option<Instant>) {
+    if let Some(d) = deadline {
+        tokio::time::sleep_until(d.into()).await;
+    }
 }
 
 /// What an exporter has done with spans: accepted into its queue, dropped, exported,

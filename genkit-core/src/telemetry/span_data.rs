@@ -2,7 +2,8 @@
 
 use std::time::SystemTime;
 
-use serde_json::{Map, Value, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::json;
 use tracing::field::{Field, Visit};
 
 /// What the layer keeps for one genkit span (in the span's extensions).
@@ -29,16 +30,6 @@ pub(crate) enum FieldValue {
 }
 
 impl FieldValue {
-    fn to_json(&self) -> Value {
-        match self {
-            FieldValue::Str(s) => Value::String(s.clone()),
-            FieldValue::Bool(b) => Value::Bool(*b),
-            FieldValue::I64(i) => json!(i),
-            FieldValue::U64(u) => json!(u),
-            FieldValue::F64(f) => json!(f),
-        }
-    }
-
     pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             FieldValue::Str(s) => Some(s),
@@ -93,25 +84,56 @@ impl SpanRecord {
         }
     }
 
-    /// Genkit's `SpanData`. `end` is `None` for a span that has only started (realtime
-    /// export: `endTime` 0).
-    pub(crate) fn to_span_data(&self, fallback_name: &str, end: Option<SystemTime>) -> Value {
-        let mut attributes = Map::new();
-        for (name, value) in &self.fields {
-            if matches!(*name, "otel.name" | "exception.message") {
-                continue;
-            }
-            attributes.insert((*name).to_string(), value.to_json());
+    /// Genkit's `SpanData`, to serialize. `end` is `None` for a span that has only
+    /// started (realtime export: `endTime` 0).
+    pub(crate) fn span_data<'a>(
+        &'a self,
+        fallback_name: &'a str,
+        end: Option<SystemTime>,
+    ) -> SpanDataOut<'a> {
+        SpanDataOut {
+            record: self,
+            fallback_name,
+            end,
         }
-        let start = millis(self.start);
-        let end_ms = end.map(millis).unwrap_or(0.0);
-        let mut status = Map::new();
-        let mut events = Vec::new();
-        match (end, self.error_message()) {
-            (Some(_), Some(message)) => {
-                status.insert("code".into(), json!(2));
-                status.insert("message".into(), json!(message));
-                events.push(json!({
+    }
+}
+
+/// Genkit's `SpanData` of a record, written straight from it (see
+/// [`SpanRecord::span_data`]).
+pub(crate) struct SpanDataOut<'a> {
+    record: &'a SpanRecord,
+    fallback_name: &'a str,
+    end: Option<SystemTime>,
+}
+
+impl Serialize for SpanDataOut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.record;
+        let end_ms = self.end.map(millis).unwrap_or(0.0);
+        // An error is reported once the span has ended.
+        let error = self.end.and(r.error_message());
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("spanId", &r.span_id)?;
+        map.serialize_entry("traceId", &r.trace_id)?;
+        if let Some(p) = &r.parent_span_id {
+            map.serialize_entry("parentSpanId", p)?;
+        }
+        map.serialize_entry("startTime", &millis(r.start))?;
+        map.serialize_entry("endTime", &end_ms)?;
+        map.serialize_entry("attributes", &Attributes(&r.fields))?;
+        map.serialize_entry("displayName", r.display_name(self.fallback_name))?;
+        map.serialize_entry("links", &[(); 0])?;
+        map.serialize_entry(
+            "instrumentationLibrary",
+            &json!({"name": "genkit-tracer", "version": "v1"}),
+        )?;
+        map.serialize_entry("spanKind", "INTERNAL")?;
+        map.serialize_entry("sameProcessAsParentSpan", &json!({"value": true}))?;
+        match error {
+            Some(message) => {
+                map.serialize_entry("status", &json!({"code": 2, "message": message}))?;
+                let event = json!({
                     "time": end_ms,
                     "annotation": {
                         "description": "exception",
@@ -120,35 +142,43 @@ impl SpanRecord {
                             "exception.message": message,
                         },
                     },
-                }));
+                });
+                map.serialize_entry("timeEvents", &json!({ "timeEvent": [event] }))?;
             }
-            _ => {
-                status.insert("code".into(), json!(0));
+            None => {
+                map.serialize_entry("status", &json!({"code": 0}))?;
+                map.serialize_entry("timeEvents", &json!({ "timeEvent": [] }))?;
             }
         }
-        let mut span = Map::new();
-        span.insert("spanId".into(), json!(self.span_id));
-        span.insert("traceId".into(), json!(self.trace_id));
-        if let Some(p) = &self.parent_span_id {
-            span.insert("parentSpanId".into(), json!(p));
+        map.end()
+    }
+}
+
+/// A span's fields as `SpanData.attributes` (without `otel.name` and
+/// `exception.message`, which become the name and the status).
+struct Attributes<'a>(&'a [(&'static str, FieldValue)]);
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in self.0 {
+            if !matches!(*name, "otel.name" | "exception.message") {
+                map.serialize_entry(name, value)?;
+            }
         }
-        span.insert("startTime".into(), json!(start));
-        span.insert("endTime".into(), json!(end_ms));
-        span.insert("attributes".into(), Value::Object(attributes));
-        span.insert(
-            "displayName".into(),
-            json!(self.display_name(fallback_name)),
-        );
-        span.insert("links".into(), json!([]));
-        span.insert(
-            "instrumentationLibrary".into(),
-            json!({"name": "genkit-tracer", "version": "v1"}),
-        );
-        span.insert("spanKind".into(), json!("INTERNAL"));
-        span.insert("sameProcessAsParentSpan".into(), json!({"value": true}));
-        span.insert("status".into(), Value::Object(status));
-        span.insert("timeEvents".into(), json!({ "timeEvent": events }));
-        Value::Object(span)
+        map.end()
+    }
+}
+
+impl Serialize for FieldValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FieldValue::Str(s) => serializer.serialize_str(s),
+            FieldValue::Bool(b) => serializer.serialize_bool(*b),
+            FieldValue::I64(i) => serializer.serialize_i64(*i),
+            FieldValue::U64(u) => serializer.serialize_u64(*u),
+            FieldValue::F64(f) => serializer.serialize_f64(*f),
+        }
     }
 }
 
