@@ -320,11 +320,17 @@ impl Messages {
         self.0 = all.into();
     }
 
-    /// `messages` as a conversation that reuses this one's allocation for every
-    /// message it starts with unchanged (equal, position by position): saving the
-    /// history after a turn keeps one copy of the earlier messages.
+    /// `messages` (the history after a turn) as a conversation that reuses this one's
+    /// allocation for every message that continues it unchanged: from where its first
+    /// message is found here (a history limit drops the earliest ones), position by
+    /// position up to the first difference. A turn thus keeps one copy of the earlier
+    /// messages.
     pub(crate) fn share_prefix(&self, messages: Vec<Message>) -> Messages {
-        let mut shared = self.0.iter();
+        let start = messages
+            .first()
+            .and_then(|first| self.0.iter().position(|m| **m == *first))
+            .unwrap_or(self.0.len());
+        let mut shared = self.0[start..].iter();
         let mut same = true;
         messages
             .into_iter()
@@ -807,4 +813,52 @@ pub struct AgentAbortResponse {
     /// Its status before the abort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SnapshotStatus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(m: &Messages) -> Vec<String> {
+        m.iter().map(Message::text).collect()
+    }
+
+    fn same(a: &Messages, i: usize, b: &Messages, j: usize) -> bool {
+        Arc::ptr_eq(&a.as_shared()[i], &b.as_shared()[j])
+    }
+
+    #[test]
+    fn a_turn_shares_the_messages_it_continues() {
+        let before: Messages = ["a", "b", "c"].map(Message::user).into_iter().collect();
+        // The whole history plus the turn's two messages.
+        let after = before.share_prefix(["a", "b", "c", "d", "e"].map(Message::user).to_vec());
+        assert_eq!(texts(&after), ["a", "b", "c", "d", "e"]);
+        assert!((0..3).all(|i| same(&before, i, &after, i)));
+        // A history limit dropped the first message.
+        let limited = before.share_prefix(["b", "c", "d"].map(Message::user).to_vec());
+        assert!(same(&before, 1, &limited, 0) && same(&before, 2, &limited, 1));
+        // A rewritten message ends the sharing.
+        let rewritten = before.share_prefix(["a", "x", "c"].map(Message::user).to_vec());
+        assert!(same(&before, 0, &rewritten, 0));
+        assert!(!same(&before, 2, &rewritten, 2));
+        assert_eq!(texts(&rewritten), ["a", "x", "c"]);
+    }
+
+    #[test]
+    fn serializes_as_a_vec_of_messages() {
+        let v = vec![Message::user("hi"), Message::model("hello")];
+        let m: Messages = v.clone().into();
+        assert_eq!(
+            serde_json::to_string(&m).expect("json"),
+            serde_json::to_string(&v).expect("json")
+        );
+        let back: Messages =
+            serde_json::from_str(&serde_json::to_string(&v).expect("json")).expect("parses");
+        assert_eq!(back, v);
+        let state = SessionState {
+            messages: Messages::new(),
+            ..Default::default()
+        };
+        assert_eq!(serde_json::to_string(&state).expect("json"), "{}");
+    }
 }
