@@ -3,8 +3,9 @@
 //!
 //! * **idle**: `idle` sessions, each after one turn (its snapshot, with the user message
 //!   and the answer, held by the store); the process's RSS growth over them.
-//! * **active**: `active` sessions (the first of the idle ones), each running turn
-//!   after turn for the duration; turns per second.
+//! * **active**: `active` sessions (the first of the idle ones), each running `turns`
+//!   turns one after the other (or, with `turns` 0, turn after turn for the duration);
+//!   turns per second over the time all of them took.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -60,6 +61,7 @@ pub async fn run(
     base_url: &str,
     idle: usize,
     active: usize,
+    turns: usize,
     duration: Duration,
 ) -> Result<AgentsResult> {
     let ai = Genkit::builder()
@@ -103,11 +105,14 @@ pub async fn run(
     let c0 = cpu_seconds();
     let w0 = Instant::now();
     let deadline = w0 + duration;
+    let mut sessions = tokio::task::JoinSet::new();
     for i in 0..active {
         let (agent, lat, failed) = (agent.clone(), lat.clone(), failed.clone());
-        tokio::spawn(async move {
+        sessions.spawn(async move {
             let session = format!("session-{}", i % idle.max(1));
-            while Instant::now() < deadline {
+            let mut done_turns = 0;
+            while Instant::now() < deadline && (turns == 0 || done_turns < turns) {
+                done_turns += 1;
                 let t = Instant::now();
                 if let Err(e) = turn(&agent, &session).await {
                     *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
@@ -122,7 +127,15 @@ pub async fn run(
             }
         });
     }
-    tokio::time::sleep_until(deadline.into()).await;
+    if turns == 0 {
+        tokio::time::sleep_until(deadline.into()).await;
+    } else {
+        // Every session ran its turns (or the cap passed).
+        let _ = tokio::time::timeout_at(deadline.into(), async {
+            while sessions.join_next().await.is_some() {}
+        })
+        .await;
+    }
     let wall_s = w0.elapsed().as_secs_f64();
     let cpu_s = cpu_seconds() - c0;
     if let Some(e) = failed.lock().unwrap_or_else(|e| e.into_inner()).take() {

@@ -67,8 +67,10 @@ pub struct ClientArgs {
     pub calls: usize,
     /// Warm-up calls.
     pub warmup: usize,
-    /// Measured duration (loop).
+    /// Measured duration (loop); for agents with `turns`, a cap.
     pub duration: Duration,
+    /// Agents: turns per active session (0: as many as fit in `duration`).
+    pub turns: usize,
 }
 
 /// The value after `flag`.
@@ -92,7 +94,7 @@ pub fn num<T: std::str::FromStr>(
 
 impl ClientArgs {
     /// Parses `--impl NAME --workload W --base-url URL [--concurrency N] [--calls N]
-    /// [--warmup N] [--duration-s S]`.
+    /// [--warmup N] [--duration-s S] [--turns N]`.
     pub fn from_args(args: &[String]) -> std::result::Result<ClientArgs, String> {
         let name = value(args, "--impl").ok_or("--impl is required")?;
         let imp = Impl::parse(&name).ok_or_else(|| format!("unknown --impl {name}"))?;
@@ -104,6 +106,7 @@ impl ClientArgs {
             calls: num(args, "--calls", 100)?,
             warmup: num(args, "--warmup", 10)?,
             duration: Duration::from_secs_f64(num(args, "--duration-s", 3.0)?),
+            turns: num(args, "--turns", 0)?,
         })
     }
 }
@@ -223,7 +226,8 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
             r.chunks_per_s = Some(chunks as f64 / wall.max(1e-9));
         }
         "agents" => {
-            let a = crate::agents::run(&a.base_url, a.calls, a.concurrency, a.duration).await?;
+            let a = crate::agents::run(&a.base_url, a.calls, a.concurrency, a.turns, a.duration)
+                .await?;
             r.n = a.turns;
             r.wall_s = Some(a.wall_s);
             r.cpu_s = a.cpu_s;

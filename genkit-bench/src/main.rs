@@ -7,6 +7,7 @@
 //! genkit-bench serve local|loop [--latency-ms N]
 //! genkit-bench client --impl NAME --workload overhead|loop|stream --base-url URL
 //!                     [--concurrency N] [--calls N] [--warmup N] [--duration-s S]
+//!                     [--turns N]   # agents: turns per active session
 //! ```
 
 use std::path::PathBuf;

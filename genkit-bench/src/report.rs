@@ -26,6 +26,8 @@ pub struct Agents {
     pub rss_mib_per_10k_idle: f64,
     /// Active sessions.
     pub active_sessions: usize,
+    /// Turns each active session ran.
+    pub turns_per_session: usize,
     /// Turns per second with the active sessions.
     pub turns_per_s: f64,
     /// Turn latency p50 (ms).
@@ -255,8 +257,9 @@ impl Report {
                 );
                 let _ = writeln!(
                     s,
-                    "| turns/s with {} active sessions | {} |",
+                    "| turns/s with {} active sessions × {} turns | {} |",
                     a.active_sessions,
+                    a.turns_per_session,
                     f(a.turns_per_s)
                 );
                 let _ = writeln!(

@@ -45,6 +45,8 @@ pub struct Plan {
     pub idle_sessions: usize,
     /// Agents: active sessions.
     pub active_sessions: usize,
+    /// Agents: turns each active session runs.
+    pub agent_turns: usize,
 }
 
 impl Plan {
@@ -62,6 +64,7 @@ impl Plan {
                 startup_runs: 0,
                 idle_sessions: 200,
                 active_sessions: 20,
+                agent_turns: 3,
             },
             Mode::Quick => Plan {
                 mode,
@@ -74,6 +77,7 @@ impl Plan {
                 startup_runs: 5,
                 idle_sessions: 2_000,
                 active_sessions: 1_000,
+                agent_turns: 20,
             },
             Mode::Full => Plan {
                 mode,
@@ -86,6 +90,7 @@ impl Plan {
                 startup_runs: 20,
                 idle_sessions: 10_000,
                 active_sessions: 1_000,
+                agent_turns: 20,
             },
         }
     }
@@ -426,6 +431,9 @@ fn startup(exe: &Path, plan: &Plan) -> Result<(f64, usize, PathBuf), String> {
     Ok((times[times.len() / 2], times.len(), bin))
 }
 
+/// The longest the active sessions of the agents workload may take for their turns.
+const AGENTS_CAP: Duration = Duration::from_secs(120);
+
 /// The agents workload in its own process.
 fn agents(exe: &Path, plan: &Plan) -> Result<crate::report::Agents, String> {
     let server = start_server(exe, "loop", 0)?;
@@ -441,16 +449,16 @@ fn agents(exe: &Path, plan: &Plan) -> Result<crate::report::Agents, String> {
     ])
     .args(["--calls", &plan.idle_sessions.to_string()])
     .args(["--concurrency", &plan.active_sessions.to_string()])
-    .args([
-        "--duration-s",
-        &plan.loop_duration.as_secs_f64().to_string(),
-    ]);
-    let r = run_client(c, plan.loop_duration + Duration::from_secs(120))?;
+    .args(["--turns", &plan.agent_turns.to_string()])
+    // Every active session runs its turns; the duration is only a cap.
+    .args(["--duration-s", &AGENTS_CAP.as_secs_f64().to_string()]);
+    let r = run_client(c, AGENTS_CAP + Duration::from_secs(120))?;
     let idle = r.idle_sessions.unwrap_or(0).max(1) as f64;
     Ok(crate::report::Agents {
         idle_sessions: r.idle_sessions.unwrap_or(0),
         rss_mib_per_10k_idle: r.idle_rss_kb.unwrap_or(0) as f64 / 1024.0 * 10_000.0 / idle,
         active_sessions: plan.active_sessions,
+        turns_per_session: plan.agent_turns,
         turns_per_s: r
             .wall_s
             .filter(|w| *w > 0.0)

@@ -91,17 +91,15 @@ impl Client {
         &self.key.0
     }
 
-    /// Sends a POST and waits for the status line and headers; non-2xx answers become
-    /// errors here.
-    async fn send<T: Serialize + ?Sized>(
+    /// POSTs a serialized JSON body.
+    async fn send_json(
         &self,
         model: &str,
         method: &str,
-        body: &T,
+        bytes: Vec<u8>,
     ) -> Result<reqwest::Response> {
         // Only error paths need the label: build it there.
         let what = || format!("{method} {model}");
-        let bytes = serde_json::to_vec(body)?;
         let fut = self.http.post(self.url(model, method)).body(bytes).send();
         let resp = match tokio::time::timeout(self.timeout, fut).await {
             Err(_) => return Err(error::timeout(&what(), self.timeout)),
@@ -136,10 +134,21 @@ impl Client {
         method: &str,
         body: &T,
     ) -> Result<R> {
+        self.call_json(model, method, serde_json::to_vec(body)?)
+            .await
+    }
+
+    /// POSTs a serialized JSON body and parses a JSON answer, all within the timeout.
+    async fn call_json<R: DeserializeOwned>(
+        &self,
+        model: &str,
+        method: &str,
+        bytes: Vec<u8>,
+    ) -> Result<R> {
         // Only error paths need the label: build it there.
         let what = || format!("{method} {model}");
         let fut = async {
-            let resp = self.send(model, method, body).await?;
+            let resp = self.send_json(model, method, bytes).await?;
             resp.bytes()
                 .await
                 .map_err(|e| error::from_transport(&e, &what(), self.key()))
@@ -150,22 +159,19 @@ impl Client {
         serde_json::from_slice(&bytes).map_err(|e| error::malformed(&what(), &e, self.key()))
     }
 
-    /// `models/{model}:generateContent`.
+    /// `models/{model}:generateContent` with a serialized `GenerateContentRequest`.
     pub(crate) async fn generate(
         &self,
         model: &str,
-        body: &wire::GenerateContentRequest,
+        body: Vec<u8>,
     ) -> Result<wire::GenerateContentResponse> {
-        self.call(model, "generateContent", body).await
+        self.call_json(model, "generateContent", body).await
     }
 
-    /// `models/{model}:streamGenerateContent?alt=sse`.
-    pub(crate) async fn stream(
-        &self,
-        model: &str,
-        body: &wire::GenerateContentRequest,
-    ) -> Result<EventStream> {
-        let resp = self.send(model, "streamGenerateContent", body).await?;
+    /// `models/{model}:streamGenerateContent?alt=sse` with a serialized
+    /// `GenerateContentRequest`.
+    pub(crate) async fn stream(&self, model: &str, body: Vec<u8>) -> Result<EventStream> {
+        let resp = self.send_json(model, "streamGenerateContent", body).await?;
         Ok(EventStream {
             body: resp.bytes_stream().boxed(),
             parser: SseParser::new(),

@@ -61,11 +61,15 @@ async fn generate(
 ) -> Result<GenerateResponse> {
     let translated = to_gemini(req)?;
     let model = translated.version.as_deref().unwrap_or(name);
+    // Serialized now: the wire copy of the conversation is freed before the call, not
+    // held for as long as the answer takes.
+    let body = serde_json::to_vec(&translated.body)?;
+    drop(translated.body);
     if !cx.is_streaming() {
-        let resp = client.generate(model, &translated.body).await?;
+        let resp = client.generate(model, body).await?;
         return from_gemini(&resp);
     }
-    let mut events = client.stream(model, &translated.body).await?;
+    let mut events = client.stream(model, body).await?;
     let mut agg = Aggregator::new();
     while let Some(event) = events.next().await {
         let parts = agg.push(&event?)?;

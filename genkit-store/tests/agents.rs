@@ -47,11 +47,76 @@ fn turn_ends(chunks: &[AgentStreamChunk]) -> Vec<(Option<String>, Option<AgentFi
         .collect()
 }
 
-fn user_texts(msgs: &[genkit_core::Message]) -> Vec<String> {
+fn user_texts(msgs: &genkit_core::agent::Messages) -> Vec<String> {
     msgs.iter()
         .filter(|m| m.role == genkit_core::Role::User)
         .map(|m| m.text())
         .collect()
+}
+
+/// A turn's snapshot holds the messages of the snapshot it continues (the same
+/// allocations, not copies), loads hand them back shared, and the JSON is that of a
+/// plain `Vec<Message>`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_turns_share_history_with_the_snapshots_they_continue() {
+    let server = LocalGemini::start().await.unwrap();
+    let ai = genkit_on(&server).await;
+    let store: Arc<dyn SessionStore> = Arc::new(InMemorySessionStore::new());
+    let agent = agent(&ai, Some(store.clone()));
+    let mut ids = Vec::new();
+    for text in ["Hello", "Search: rust", "Again"] {
+        let out = agent
+            .run(
+                AgentInit::session("shared"),
+                AgentInput::text(text),
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.finish_reason, Some(AgentFinishReason::Stop), "{out:?}");
+        ids.push(out.snapshot_id.unwrap());
+    }
+    let mut earlier: Option<genkit_core::agent::Messages> = None;
+    for id in &ids {
+        let state = store
+            .get_snapshot(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .unwrap();
+        let msgs = state.messages;
+        if let Some(before) = &earlier {
+            assert!(msgs.len() > before.len());
+            for (a, b) in before.as_shared().iter().zip(msgs.as_shared()) {
+                assert!(Arc::ptr_eq(a, b), "a copied message: {a:?}");
+            }
+        }
+        // Two loads of one snapshot share everything.
+        let again = store
+            .get_snapshot(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .unwrap();
+        assert!(
+            msgs.as_shared()
+                .iter()
+                .zip(again.messages.as_shared())
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+        );
+        assert_eq!(
+            serde_json::to_string(&msgs).unwrap(),
+            serde_json::to_string(&msgs.to_vec()).unwrap()
+        );
+        earlier = Some(msgs);
+    }
+    assert_eq!(
+        user_texts(&earlier.unwrap()),
+        ["Hello", "Search: rust", "Again"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

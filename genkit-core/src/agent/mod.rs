@@ -63,8 +63,8 @@ pub use store::{
 };
 pub use types::{
     AgentAbortRequest, AgentAbortResponse, AgentError, AgentFinishReason, AgentInit, AgentInput,
-    AgentOutput, AgentResume, AgentStreamChunk, Artifact, GetSnapshotRequest, SessionSnapshot,
-    SessionState, SnapshotStatus, TurnEnd,
+    AgentOutput, AgentResume, AgentStreamChunk, Artifact, GetSnapshotRequest, Messages,
+    SessionSnapshot, SessionState, SnapshotStatus, TurnEnd,
 };
 
 use crate::error::{Error, Result};

@@ -12,7 +12,7 @@ use super::session::Session;
 use super::store::HeadCheck;
 use super::types::{
     AgentError, AgentFinishReason, AgentInit, AgentInput, AgentOutput, AgentResume,
-    AgentStreamChunk, SessionSnapshot, SessionState, SnapshotStatus, TurnEnd,
+    AgentStreamChunk, Messages, SessionSnapshot, SessionState, SnapshotStatus, TurnEnd,
 };
 use super::util::{new_id, now_iso};
 use crate::error::{Error, Result};
@@ -218,7 +218,8 @@ pub(crate) struct Runtime {
     pub(crate) agent: Arc<AgentInner>,
     pub(crate) ai: Genkit,
     pub(crate) session_id: String,
-    pub(crate) messages: Vec<Message>,
+    /// The history, shared with the snapshots it was loaded from and saved to.
+    pub(crate) messages: Messages,
     pub(crate) session: Session,
     pub(crate) parent: Option<String>,
     pub(crate) check_head: bool,
@@ -379,7 +380,7 @@ impl Runtime {
         let (end, error) = match result {
             Ok(reason) => (reason, None),
             Err(e) => {
-                // Back to the last good state (`generate` restored the messages).
+                // Back to the last good state (`generate` left the messages as they were).
                 self.session.restore(custom_before, artifacts_before);
                 (AgentFinishReason::Failed, Some(e))
             }
@@ -489,9 +490,8 @@ impl Runtime {
         if let Some(resume) = &input.resume {
             validate_resume(&self.messages, resume)?;
         }
-        // The pre-turn history, restored if the turn fails or is aborted: the messages
-        // are moved into the request and come back only in a response.
-        let keep = self.messages.clone();
+        // The pre-turn history stays as it is (shared) until the turn succeeds; the
+        // request gets its own copy of the messages.
         let mut history = Vec::with_capacity(self.messages.len() + 2);
         if let Some(system) = &agent.system {
             let mut m = Message::new(Role::System, system.clone());
@@ -500,7 +500,7 @@ impl Runtime {
             m.metadata = Some(meta);
             history.push(m);
         }
-        history.extend(std::mem::take(&mut self.messages));
+        history.extend(self.messages.iter().cloned());
         if let Some(m) = input.message {
             history.push(m);
         }
@@ -542,7 +542,6 @@ impl Runtime {
             tokio::select! {
                 biased;
                 _ = &mut aborted => {
-                    self.messages = keep;
                     return Ok(AgentFinishReason::Aborted);
                 }
                 next = stream.next() => match next {
@@ -556,18 +555,14 @@ impl Runtime {
                 }
             }
         }
-        let response = match stream.response().await {
-            Ok(r) => r,
-            Err(e) => {
-                self.messages = keep;
-                return Err(e);
-            }
-        };
+        let response = stream.response().await?;
         let reason = response
             .finish_reason
             .map(AgentFinishReason::from)
             .unwrap_or(AgentFinishReason::Unknown);
-        self.messages = persisted_messages(response, &mut self.last_message);
+        // The earlier messages the model saw unchanged stay shared.
+        let persisted = persisted_messages(response, &mut self.last_message);
+        self.messages = self.messages.share_prefix(persisted);
         Ok(reason)
     }
 
@@ -743,7 +738,7 @@ fn persisted_messages(response: GenerateResponse, last: &mut Option<Message>) ->
 
 /// Every `respond`/`restart` entry must answer a tool request of the history (newest
 /// first, by name and ref); a restart must carry the original input.
-fn validate_resume(history: &[Message], resume: &AgentResume) -> Result<()> {
+fn validate_resume(history: &Messages, resume: &AgentResume) -> Result<()> {
     let find = |name: &str, r#ref: &Option<String>| {
         history.iter().rev().find_map(|m| {
             m.content.iter().find_map(|p| {

@@ -37,6 +37,7 @@ use tokio::sync::broadcast;
 use super::types::{SessionSnapshot, SnapshotStatus};
 use super::util::now_iso;
 use crate::error::{Error, Result, Status};
+#[cfg(test)]
 use crate::types::Message;
 
 /// The update of one row: sees the stored row (if any), returns the row to write or
@@ -212,13 +213,28 @@ pub fn select_leaf(
     session_id: &str,
     reject_ambiguous: bool,
 ) -> Result<Option<SessionSnapshot>> {
+    let refs: Vec<&SessionSnapshot> = all.iter().collect();
+    let Some(i) = leaf_index(&refs, session_id, reject_ambiguous)? else {
+        return Ok(None);
+    };
+    Ok(all.into_iter().nth(i))
+}
+
+/// [`select_leaf`] over borrowed rows: the index of the leaf.
+fn leaf_index(
+    all: &[&SessionSnapshot],
+    session_id: &str,
+    reject_ambiguous: bool,
+) -> Result<Option<usize>> {
     if all.is_empty() {
         return Ok(None);
     }
     let parents: std::collections::HashSet<&str> = all.iter().filter_map(|s| s.parent()).collect();
-    let mut leaves: Vec<&SessionSnapshot> = all
+    let leaves: Vec<(usize, &SessionSnapshot)> = all
         .iter()
-        .filter(|s| !parents.contains(s.snapshot_id.as_str()))
+        .enumerate()
+        .filter(|(_, s)| !parents.contains(s.snapshot_id.as_str()))
+        .map(|(i, s)| (i, *s))
         .collect();
     if leaves.is_empty() {
         return Err(Error::failed_precondition(format!(
@@ -231,15 +247,13 @@ pub fn select_leaf(
             leaves.len()
         )));
     }
-    leaves.sort_by(|a, b| {
-        let ka = (super::util::ms_from_iso(&a.created_at), &a.snapshot_id);
-        let kb = (super::util::ms_from_iso(&b.created_at), &b.snapshot_id);
-        ka.cmp(&kb)
-    });
-    let id = leaves.last().map(|s| s.snapshot_id.clone());
-    Ok(all
-        .into_iter()
-        .find(|s| Some(&s.snapshot_id) == id.as_ref()))
+    fn key(s: &SessionSnapshot) -> (Option<i64>, &str) {
+        (super::util::ms_from_iso(&s.created_at), &s.snapshot_id)
+    }
+    Ok(leaves
+        .iter()
+        .max_by(|(_, a), (_, b)| key(a).cmp(&key(b)))
+        .map(|(i, _)| *i))
 }
 
 /// Checks a snapshot id: non-empty, no `/`, `\` or NUL, not `.` or `..`
@@ -298,55 +312,25 @@ pub fn check_update(
     Ok(Some(new))
 }
 
+/// The snapshots, boxed (a table slot is a pointer), each holding its messages shared
+/// with the row it was saved over or continues ([`Messages`]): a session of n turns
+/// keeps each message once, not once per later snapshot (n²/2 copies).
 #[derive(Default)]
 struct Rows {
-    by_id: HashMap<String, Row>,
+    by_id: HashMap<String, Box<SessionSnapshot>>,
     by_session: HashMap<String, Vec<String>>,
 }
 
-/// A stored snapshot: the row without its messages, and the messages, shared with the
-/// row it was saved over or continues. A session of n turns keeps each message once,
-/// not once per later snapshot (n²/2 copies).
-struct Row {
-    snapshot: SessionSnapshot,
-    messages: Vec<Arc<Message>>,
-}
-
-impl Row {
-    /// Stores `new`, sharing the messages that start `base`'s conversation.
-    fn new(new: &mut SessionSnapshot, base: Option<&Row>) -> Row {
-        let full = new.state.as_mut().map(|s| std::mem::take(&mut s.messages));
-        let snapshot = new.clone();
-        let messages = match full {
-            Some(full) => {
-                let shared = base.map_or(&[][..], |b| &b.messages[..]);
-                let same = full
-                    .iter()
-                    .zip(shared)
-                    .take_while(|(m, s)| **m == ***s)
-                    .count();
-                let messages = shared[..same]
-                    .iter()
-                    .cloned()
-                    .chain(full[same..].iter().cloned().map(Arc::new))
-                    .collect();
-                if let Some(state) = new.state.as_mut() {
-                    state.messages = full;
-                }
-                messages
-            }
-            None => Vec::new(),
-        };
-        Row { snapshot, messages }
-    }
-
-    /// The snapshot as saved.
-    fn get(&self) -> SessionSnapshot {
-        let mut out = self.snapshot.clone();
-        if let Some(state) = out.state.as_mut() {
-            state.messages = self.messages.iter().map(|m| Message::clone(m)).collect();
-        }
-        out
+impl Rows {
+    fn of_session<'a>(&'a self, session_id: &str) -> Vec<&'a SessionSnapshot> {
+        self.by_session
+            .get(session_id)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.by_id.get(id).map(|r| &**r))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -381,7 +365,7 @@ impl InMemorySessionStore {
             .unwrap_or_else(|e| e.into_inner())
             .by_id
             .get(id)
-            .map(|r| r.snapshot.status())
+            .map(|r| r.status())
     }
 
     /// Refuse to pick among several leaves of a session.
@@ -411,7 +395,11 @@ impl SessionStore for InMemorySessionStore {
         snapshot_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
         let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-        let out = rows.by_id.get(snapshot_id).map(Row::get);
+        // A copy of the row: its messages are shared, not copied.
+        let out = rows
+            .by_id
+            .get(snapshot_id)
+            .map(|r| SessionSnapshot::clone(r));
         Box::pin(async move { Ok(out) })
     }
 
@@ -420,16 +408,20 @@ impl SessionStore for InMemorySessionStore {
         session_id: &'a str,
     ) -> BoxFuture<'a, Result<Vec<SessionSnapshot>>> {
         let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-        let out: Vec<SessionSnapshot> = rows
-            .by_session
-            .get(session_id)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| rows.by_id.get(id).map(Row::get))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let out: Vec<SessionSnapshot> = rows.of_session(session_id).into_iter().cloned().collect();
         Box::pin(async move { Ok(out) })
+    }
+
+    fn session_leaf<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
+        // Picks the leaf among the rows in place and copies only it.
+        let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let all = rows.of_session(session_id);
+        let out = leaf_index(&all, session_id, self.reject_ambiguous)
+            .map(|i| i.and_then(|i| all.get(i).map(|s| SessionSnapshot::clone(s))));
+        Box::pin(async move { out })
     }
 
     fn save_snapshot<'a>(
@@ -441,36 +433,37 @@ impl SessionStore for InMemorySessionStore {
         let result = (|| {
             check_snapshot_id(snapshot_id)?;
             let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-            let existing = rows.by_id.get(snapshot_id).map(Row::get);
+            let existing = rows.by_id.get(snapshot_id).map(|r| &**r);
             if existing.is_none()
                 && let Some(h) = head
-                && let Some(ids) = rows.by_session.get(&h.session_id)
-                && let Some(other) = ids
-                    .iter()
-                    .filter_map(|id| rows.by_id.get(id))
-                    .find(|r| h.conflicts_with(&r.snapshot, snapshot_id))
+                && let Some(other) = rows
+                    .of_session(&h.session_id)
+                    .into_iter()
+                    .find(|r| h.conflicts_with(r, snapshot_id))
             {
-                return Err(h.conflict(&other.snapshot.snapshot_id));
+                return Err(h.conflict(&other.snapshot_id));
             }
-            let Some(mut new) = check_update(snapshot_id, existing.as_ref(), update)? else {
+            let Some(mut new) = check_update(snapshot_id, existing, update)? else {
                 return Ok(None);
             };
-            let changed = existing.as_ref().map(SessionSnapshot::status) != Some(new.status());
-            if existing.is_none()
-                && let Some(sid) = new.session()
-            {
+            let existed = existing.is_some();
+            let changed = existing.map(SessionSnapshot::status) != Some(new.status());
+            // Share messages with the row this one replaces, else with its parent (a
+            // turn's history already shares them; a rebuilt one is matched by value).
+            let base = existing
+                .or_else(|| new.parent().and_then(|p| rows.by_id.get(p)).map(|r| &**r))
+                .and_then(|b| b.state.as_ref());
+            if let (Some(state), Some(base)) = (new.state.as_mut(), base) {
+                state.messages = state.messages.shared_with(&base.messages);
+            }
+            if !existed && let Some(sid) = new.session() {
                 rows.by_session
                     .entry(sid.to_string())
                     .or_default()
                     .push(snapshot_id.to_string());
             }
-            // Share messages with the row this one replaces, else with its parent.
-            let base = rows
-                .by_id
-                .get(snapshot_id)
-                .or_else(|| new.parent().and_then(|p| rows.by_id.get(p)));
-            let row = Row::new(&mut new, base);
-            rows.by_id.insert(snapshot_id.to_string(), row);
+            rows.by_id
+                .insert(snapshot_id.to_string(), Box::new(new.clone()));
             if changed {
                 let _ = self.changes.send((snapshot_id.to_string(), new.status()));
             }
@@ -546,8 +539,15 @@ mod tests {
 
     fn shared(store: &InMemorySessionStore, a: &str, b: &str) -> usize {
         let rows = store.rows.lock().expect("rows");
-        let (a, b) = (&rows.by_id[a].messages, &rows.by_id[b].messages);
-        a.iter().zip(b).filter(|(x, y)| Arc::ptr_eq(x, y)).count()
+        let messages = |id: &str| {
+            rows.by_id[id]
+                .state
+                .as_ref()
+                .map(|s| s.messages.as_shared().to_vec())
+                .unwrap_or_default()
+        };
+        let (a, b) = (messages(a), messages(b));
+        a.iter().zip(&b).filter(|(x, y)| Arc::ptr_eq(x, y)).count()
     }
 
     #[tokio::test]

@@ -1,5 +1,7 @@
 //! The agent wire types, camelCase exactly as Genkit writes them.
 
+use std::sync::Arc;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -197,10 +199,11 @@ pub struct SessionState {
     /// The session id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
-    /// The conversation (without the system preamble).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The conversation (without the system preamble), shared with the snapshots it
+    /// came from and goes to (see [`Messages`]).
+    #[serde(default, skip_serializing_if = "Messages::is_empty")]
     #[schemars(with = "Option<Vec<Value>>")]
-    pub messages: Vec<Message>,
+    pub messages: Messages,
     /// The agent's custom state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<Value>,
@@ -230,6 +233,239 @@ impl SessionState {
             return;
         }
         self.artifacts.push(artifact);
+    }
+}
+
+/// The conversation of a session: an immutable list of shared messages.
+///
+/// Cloning it copies one pointer; a snapshot saved after a turn holds the messages of
+/// the snapshot it continues, not copies of them, and a store that keeps snapshots in
+/// memory ([`InMemorySessionStore`](super::InMemorySessionStore)) hands them back the
+/// same way. A session of n turns thus holds each message once, not once per snapshot.
+///
+/// It reads like a slice of messages ([`iter`](Self::iter), [`len`](Self::len),
+/// [`last`](Self::last), `messages[i]`, `for m in &messages`), builds from a
+/// `Vec<Message>` (`.into()`) or an iterator (`.collect()`), and serializes exactly as
+/// `Vec<Message>` (a JSON array of messages).
+///
+/// ```
+/// use genkit_core::Message;
+/// use genkit_core::agent::Messages;
+/// let mut history: Messages = vec![Message::user("hi")].into();
+/// let saved = history.clone(); // shares the message
+/// history.push(Message::model("hello"));
+/// assert_eq!(saved.len(), 1);
+/// assert_eq!(history.last().map(Message::text).as_deref(), Some("hello"));
+/// assert_eq!(serde_json::to_string(&saved)?, r#"[{"role":"user","content":[{"text":"hi"}]}]"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Messages(Arc<[Arc<Message>]>);
+
+impl Messages {
+    /// An empty conversation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many messages it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The messages in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Message> + ExactSizeIterator + Clone {
+        self.0.iter().map(|m| &**m)
+    }
+
+    /// The message at `index`.
+    pub fn get(&self, index: usize) -> Option<&Message> {
+        self.0.get(index).map(|m| &**m)
+    }
+
+    /// The first message.
+    pub fn first(&self) -> Option<&Message> {
+        self.0.first().map(|m| &**m)
+    }
+
+    /// The last message.
+    pub fn last(&self) -> Option<&Message> {
+        self.0.last().map(|m| &**m)
+    }
+
+    /// The shared messages themselves.
+    pub fn as_shared(&self) -> &[Arc<Message>] {
+        &self.0
+    }
+
+    /// Copies of the messages.
+    pub fn to_vec(&self) -> Vec<Message> {
+        self.iter().cloned().collect()
+    }
+
+    /// Appends a message (the list of pointers is copied; the messages are not).
+    pub fn push(&mut self, message: Message) {
+        self.extend([message]);
+    }
+
+    /// Appends messages (the list of pointers is copied; the messages are not).
+    pub fn extend(&mut self, messages: impl IntoIterator<Item = Message>) {
+        let mut all = self.0.to_vec();
+        all.extend(messages.into_iter().map(compact).map(Arc::new));
+        self.0 = all.into();
+    }
+
+    /// `messages` (the history after a turn) as a conversation that reuses this one's
+    /// allocation for every message that continues it unchanged: from where its first
+    /// message is found here (a history limit drops the earliest ones), position by
+    /// position up to the first difference. A turn thus keeps one copy of the earlier
+    /// messages.
+    pub(crate) fn share_prefix(&self, messages: Vec<Message>) -> Messages {
+        let start = messages
+            .first()
+            .and_then(|first| self.0.iter().position(|m| **m == *first))
+            .unwrap_or(self.0.len());
+        let mut shared = self.0[start..].iter();
+        let mut same = true;
+        messages
+            .into_iter()
+            .map(|m| match shared.next() {
+                Some(old) if same && **old == m => old.clone(),
+                _ => {
+                    same = false;
+                    Arc::new(compact(m))
+                }
+            })
+            .collect()
+    }
+
+    /// This conversation with every message that equals `base`'s at the same position
+    /// (up to the first difference) taken from `base`: pointer-equal ones cost nothing
+    /// to compare.
+    pub(crate) fn shared_with(&self, base: &Messages) -> Messages {
+        let pairs = || self.0.iter().zip(base.0.iter());
+        let same = pairs()
+            .take_while(|(m, b)| Arc::ptr_eq(m, b) || m == b)
+            .count();
+        if pairs().take(same).all(|(m, b)| Arc::ptr_eq(m, b)) {
+            return self.clone();
+        }
+        base.0[..same]
+            .iter()
+            .chain(&self.0[same..])
+            .cloned()
+            .collect()
+    }
+}
+
+/// `m` without spare capacity: a message built by pushing parts (a parsed or streamed
+/// answer) can hold room for several, and a session keeps it for its whole life.
+fn compact(mut m: Message) -> Message {
+    m.content.shrink_to_fit();
+    for p in &mut m.content {
+        if let Some(t) = p.text.as_mut() {
+            t.shrink_to_fit();
+        }
+    }
+    m
+}
+
+impl std::fmt::Debug for Messages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Messages {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.len() == other.len()
+                && self
+                    .0
+                    .iter()
+                    .zip(other.0.iter())
+                    .all(|(a, b)| Arc::ptr_eq(a, b) || a == b))
+    }
+}
+
+impl PartialEq<[Message]> for Messages {
+    fn eq(&self, other: &[Message]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b)
+    }
+}
+
+impl PartialEq<Vec<Message>> for Messages {
+    fn eq(&self, other: &Vec<Message>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl std::ops::Index<usize> for Messages {
+    type Output = Message;
+    fn index(&self, index: usize) -> &Message {
+        &self.0[index]
+    }
+}
+
+impl From<Vec<Message>> for Messages {
+    fn from(v: Vec<Message>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl From<Vec<Arc<Message>>> for Messages {
+    fn from(v: Vec<Arc<Message>>) -> Self {
+        Messages(v.into())
+    }
+}
+
+impl From<Messages> for Vec<Message> {
+    fn from(m: Messages) -> Self {
+        m.0.iter().map(|m| Message::clone(m)).collect()
+    }
+}
+
+impl FromIterator<Message> for Messages {
+    fn from_iter<I: IntoIterator<Item = Message>>(iter: I) -> Self {
+        iter.into_iter().map(compact).map(Arc::new).collect()
+    }
+}
+
+impl FromIterator<Arc<Message>> for Messages {
+    fn from_iter<I: IntoIterator<Item = Arc<Message>>>(iter: I) -> Self {
+        Messages(iter.into_iter().collect())
+    }
+}
+
+fn deref_message(m: &Arc<Message>) -> &Message {
+    m
+}
+
+impl<'a> IntoIterator for &'a Messages {
+    type Item = &'a Message;
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, Arc<Message>>, fn(&'a Arc<Message>) -> &'a Message>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0
+            .iter()
+            .map(deref_message as fn(&'a Arc<Message>) -> &'a Message)
+    }
+}
+
+impl Serialize for Messages {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Messages {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Vec::<Message>::deserialize(d).map(Messages::from)
     }
 }
 
@@ -577,4 +813,52 @@ pub struct AgentAbortResponse {
     /// Its status before the abort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SnapshotStatus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(m: &Messages) -> Vec<String> {
+        m.iter().map(Message::text).collect()
+    }
+
+    fn same(a: &Messages, i: usize, b: &Messages, j: usize) -> bool {
+        Arc::ptr_eq(&a.as_shared()[i], &b.as_shared()[j])
+    }
+
+    #[test]
+    fn a_turn_shares_the_messages_it_continues() {
+        let before: Messages = ["a", "b", "c"].map(Message::user).into_iter().collect();
+        // The whole history plus the turn's two messages.
+        let after = before.share_prefix(["a", "b", "c", "d", "e"].map(Message::user).to_vec());
+        assert_eq!(texts(&after), ["a", "b", "c", "d", "e"]);
+        assert!((0..3).all(|i| same(&before, i, &after, i)));
+        // A history limit dropped the first message.
+        let limited = before.share_prefix(["b", "c", "d"].map(Message::user).to_vec());
+        assert!(same(&before, 1, &limited, 0) && same(&before, 2, &limited, 1));
+        // A rewritten message ends the sharing.
+        let rewritten = before.share_prefix(["a", "x", "c"].map(Message::user).to_vec());
+        assert!(same(&before, 0, &rewritten, 0));
+        assert!(!same(&before, 2, &rewritten, 2));
+        assert_eq!(texts(&rewritten), ["a", "x", "c"]);
+    }
+
+    #[test]
+    fn serializes_as_a_vec_of_messages() {
+        let v = vec![Message::user("hi"), Message::model("hello")];
+        let m: Messages = v.clone().into();
+        assert_eq!(
+            serde_json::to_string(&m).expect("json"),
+            serde_json::to_string(&v).expect("json")
+        );
+        let back: Messages =
+            serde_json::from_str(&serde_json::to_string(&v).expect("json")).expect("parses");
+        assert_eq!(back, v);
+        let state = SessionState {
+            messages: Messages::new(),
+            ..Default::default()
+        };
+        assert_eq!(serde_json::to_string(&state).expect("json"), "{}");
+    }
 }
