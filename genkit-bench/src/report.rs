@@ -423,6 +423,7 @@ impl Report {
                 verdict(m.map(|m| m <= 1.5))
             );
         }
+        self.export_targets(&mut s, verdict);
         match &self.startup {
             Ok((ms, _, _)) => {
                 let _ = writeln!(
@@ -440,6 +441,65 @@ impl Report {
             }
         }
         s
+    }
+}
+
+impl Report {
+    /// Issue 19's targets for the export rows: CPU per generate ≤ 1.3× untraced
+    /// genkit-rs and ≤ 1.5× hand-written; at 256 in flight throughput ≥ 0.9× and peak
+    /// RSS ≤ 1.5× hand-written; streamed chunks/s ≥ 0.9× hand-written.
+    fn export_targets(&self, s: &mut String, verdict: impl Fn(Option<bool>) -> &'static str) {
+        let base = find(&self.overhead, "reqwest").and_then(cpu_ms_per_call);
+        let off = find(&self.overhead, "genkit-rs, tracing off").and_then(cpu_ms_per_call);
+        for (label, short) in [
+            ("genkit-rs, export to telemetry server", "telemetry server"),
+            ("genkit-rs, export over OTLP", "OTLP"),
+        ] {
+            let cpu = find(&self.overhead, label).and_then(cpu_ms_per_call);
+            let (vs_off, vs_base) = (ratio(cpu, off), ratio(cpu, base));
+            let _ = writeln!(
+                s,
+                "| CPU per generate, export to {short}, ≤ 1.3× tracing off | {}× ({} vs {} ms) | {} |",
+                opt(vs_off),
+                opt(cpu),
+                opt(off),
+                verdict(vs_off.map(|r| r <= 1.3))
+            );
+            let _ = writeln!(
+                s,
+                "| CPU per generate, export to {short}, ≤ 1.5× hand-written | {}× | {} |",
+                opt(vs_base),
+                verdict(vs_base.map(|r| r <= 1.5))
+            );
+            if let Some(rows) = self.loop_at(256) {
+                let b = find(rows, "reqwest");
+                let g = find(rows, label);
+                let t = ratio(g.and_then(throughput), b.and_then(throughput));
+                let m = ratio(g.map(|r| r.rss_kb as f64), b.map(|r| r.rss_kb as f64));
+                let _ = writeln!(
+                    s,
+                    "| throughput at 256 in flight, export to {short}, ≥ 0.9× hand-written | {}× | {} |",
+                    opt(t),
+                    verdict(t.map(|t| t >= 0.9))
+                );
+                let _ = writeln!(
+                    s,
+                    "| peak RSS at 256 in flight, export to {short}, ≤ 1.5× hand-written | {}× | {} |",
+                    opt(m),
+                    verdict(m.map(|m| m <= 1.5))
+                );
+            }
+            let c = ratio(
+                find(&self.stream, label).and_then(|r| r.chunks_per_s),
+                find(&self.stream, "reqwest").and_then(|r| r.chunks_per_s),
+            );
+            let _ = writeln!(
+                s,
+                "| streamed chunks/s, export to {short}, ≥ 0.9× hand-written | {}× | {} |",
+                opt(c),
+                verdict(c.map(|c| c >= 0.9))
+            );
+        }
     }
 }
 
