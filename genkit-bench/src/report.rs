@@ -405,24 +405,7 @@ impl Report {
             opt(base),
             verdict(r.map(|r| r <= 1.5))
         );
-        if let Some(rows) = self.loop_at(256) {
-            let b = find(rows, "reqwest");
-            let g = find(rows, "genkit-rs, tracing on");
-            let t = ratio(g.and_then(throughput), b.and_then(throughput));
-            let m = ratio(g.map(|r| r.rss_kb as f64), b.map(|r| r.rss_kb as f64));
-            let _ = writeln!(
-                s,
-                "| throughput at 256 in flight ≥ 0.9× hand-written | {}× | {} |",
-                opt(t),
-                verdict(t.map(|t| t >= 0.9))
-            );
-            let _ = writeln!(
-                s,
-                "| peak RSS at 256 in flight ≤ 1.5× hand-written | {}× | {} |",
-                opt(m),
-                verdict(m.map(|m| m <= 1.5))
-            );
-        }
+        self.loop_targets(&mut s, "genkit-rs, tracing on", "", &verdict);
         self.export_targets(&mut s, verdict);
         match &self.startup {
             Ok((ms, _, _)) => {
@@ -445,10 +428,41 @@ impl Report {
 }
 
 impl Report {
+    /// The 256-in-flight targets of the row `label`: throughput ≥ 0.9× and peak RSS
+    /// ≤ 1.5× hand-written (`what` goes after "256 in flight" in the target's name).
+    fn loop_targets(
+        &self,
+        s: &mut String,
+        label: &str,
+        what: &str,
+        verdict: &dyn Fn(Option<bool>) -> &'static str,
+    ) {
+        let Some(rows) = self.loop_at(256) else {
+            return;
+        };
+        let b = find(rows, "reqwest");
+        let g = find(rows, label);
+        let t = ratio(g.and_then(throughput), b.and_then(throughput));
+        let m = ratio(g.map(|r| r.rss_kb as f64), b.map(|r| r.rss_kb as f64));
+        let _ = writeln!(
+            s,
+            "| throughput at 256 in flight{what} ≥ 0.9× hand-written | {}× | {} |",
+            opt(t),
+            verdict(t.map(|t| t >= 0.9))
+        );
+        let _ = writeln!(
+            s,
+            "| peak RSS at 256 in flight{what} ≤ 1.5× hand-written | {}× | {} |",
+            opt(m),
+            verdict(m.map(|m| m <= 1.5))
+        );
+    }
+
     /// Issue 19's targets for the export rows: CPU per generate ≤ 1.3× untraced
     /// genkit-rs and ≤ 1.5× hand-written; at 256 in flight throughput ≥ 0.9× and peak
     /// RSS ≤ 1.5× hand-written; streamed chunks/s ≥ 0.9× hand-written.
     fn export_targets(&self, s: &mut String, verdict: impl Fn(Option<bool>) -> &'static str) {
+        let verdict: &dyn Fn(Option<bool>) -> &'static str = &verdict;
         let base = find(&self.overhead, "reqwest").and_then(cpu_ms_per_call);
         let off = find(&self.overhead, "genkit-rs, tracing off").and_then(cpu_ms_per_call);
         for (label, short) in [
@@ -471,24 +485,7 @@ impl Report {
                 opt(vs_base),
                 verdict(vs_base.map(|r| r <= 1.5))
             );
-            if let Some(rows) = self.loop_at(256) {
-                let b = find(rows, "reqwest");
-                let g = find(rows, label);
-                let t = ratio(g.and_then(throughput), b.and_then(throughput));
-                let m = ratio(g.map(|r| r.rss_kb as f64), b.map(|r| r.rss_kb as f64));
-                let _ = writeln!(
-                    s,
-                    "| throughput at 256 in flight, export to {short}, ≥ 0.9× hand-written | {}× | {} |",
-                    opt(t),
-                    verdict(t.map(|t| t >= 0.9))
-                );
-                let _ = writeln!(
-                    s,
-                    "| peak RSS at 256 in flight, export to {short}, ≤ 1.5× hand-written | {}× | {} |",
-                    opt(m),
-                    verdict(m.map(|m| m <= 1.5))
-                );
-            }
+            self.loop_targets(s, label, &format!(", export to {short},"), verdict);
             let c = ratio(
                 find(&self.stream, label).and_then(|r| r.chunks_per_s),
                 find(&self.stream, "reqwest").and_then(|r| r.chunks_per_s),

@@ -54,6 +54,8 @@ fn smoke_run_prints_every_row_with_sane_numbers() {
         "reqwest (hand-written)",
         "genkit-rs, tracing off",
         "genkit-rs, tracing on",
+        "genkit-rs, export to telemetry server",
+        "genkit-rs, export over OTLP",
     ];
     // rig's rows only in a build with its peers (`--features rig`).
     if cfg!(feature = "rig") {
@@ -84,7 +86,7 @@ fn smoke_run_prints_every_row_with_sane_numbers() {
 
     let stream = rows_of(&stdout, "### 3. Streaming");
     let labels: Vec<&str> = stream.iter().map(|r| r[0]).collect();
-    assert_eq!(labels, &rust[..3], "{stdout}");
+    assert_eq!(labels, &rust[..5], "{stdout}");
     for row in &stream {
         let n = numbers(&row[1..]);
         assert_eq!(n.len(), 4, "row {row:?}");
