@@ -58,10 +58,17 @@ async fn list_models(
     if !options.latency.is_zero() {
         tokio::time::sleep(options.latency).await;
     }
-    if let Some(expected) = &options.api_key
-        && key.as_deref() != Some(expected.as_str())
-    {
-        return google_error(400, "API key not valid. Please pass a valid API key.");
+    match key.as_deref() {
+        None => {
+            return google_error(
+                403,
+                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+            );
+        }
+        Some(k) if options.api_key.as_ref().is_some_and(|want| want != k) => {
+            return google_error(400, "API key not valid. Please pass a valid API key.");
+        }
+        Some(_) => {}
     }
     if let Some(code) = options.list_error {
         return google_error(code, "models.list failed (as the server was told to)");
