@@ -442,4 +442,90 @@ mod tests {
             .collect();
         assert!(keys.contains(&"/model/echo/listed".to_string()), "{keys:?}");
     }
+
+    /// Lists `echo/fresh` with a label, or fails; counts how often it is asked.
+    struct Listing {
+        asked: Arc<AtomicUsize>,
+        fail: bool,
+    }
+
+    impl Plugin for Listing {
+        fn name(&self) -> &str {
+            "echo"
+        }
+        fn init(&self, _registry: &Registry) -> Result<()> {
+            Ok(())
+        }
+        fn resolve_model(&self, name: &str) -> Option<ModelRef> {
+            Echo(Arc::new(AtomicUsize::new(0))).resolve_model(name)
+        }
+        fn list_models(&self) -> Vec<String> {
+            vec!["echo/listed".into()]
+        }
+        fn list_actions(&self) -> futures::future::BoxFuture<'_, Result<Vec<ActionListing>>> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            let fail = self.fail;
+            Box::pin(async move {
+                if fail {
+                    return Err(Error::unavailable("the provider is down"));
+                }
+                let info = ModelInfo::new("Fresh from the list", ModelSupports::default());
+                Ok(vec![
+                    ActionListing::model("echo/fresh")
+                        .with_info(info)
+                        .with_metadata("echo", serde_json::json!({"limit": 7})),
+                ])
+            })
+        }
+    }
+
+    async fn listing_genkit(asked: &Arc<AtomicUsize>, fail: bool) -> Genkit {
+        Genkit::builder()
+            .without_submitted_actions()
+            .plugin(Listing {
+                asked: asked.clone(),
+                fail,
+            })
+            .build()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_plugins_listing_gives_its_info_and_is_kept() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ai = listing_genkit(&asked, false).await;
+        let descs = ai.registry().list_listed().await;
+        let fresh = descs
+            .iter()
+            .find(|d| d.key == "/model/echo/fresh")
+            .expect("listed");
+        let json = fresh.to_json();
+        assert_eq!(
+            json["metadata"]["model"]["label"],
+            serde_json::json!("Fresh from the list")
+        );
+        assert_eq!(json["metadata"]["echo"]["limit"], serde_json::json!(7));
+        assert!(!descs.iter().any(|d| d.key == "/model/echo/listed"));
+        ai.registry().list_listed().await;
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        ai.registry().forget_listings();
+        ai.registry().list_listed().await;
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_listing_gives_the_fixed_list() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ai = listing_genkit(&asked, true).await;
+        let keys: Vec<String> = ai
+            .registry()
+            .list_listed()
+            .await
+            .into_iter()
+            .map(|d| d.key)
+            .collect();
+        assert!(keys.contains(&"/model/echo/listed".to_string()), "{keys:?}");
+        assert!(!keys.contains(&"/model/echo/fresh".to_string()), "{keys:?}");
+    }
 }
