@@ -399,20 +399,47 @@ async fn dev_ui_lists_the_providers_models_with_their_info() {
     let actions = get_json(srv.port(), "/api/actions").await;
 
     let g = &actions["/model/googleai/gemini-zeta-9"];
-    assert_eq!(g["metadata"]["googleai"]["inputTokenLimit"], json!(123_456), "{g}");
-    assert_eq!(g["metadata"]["googleai"]["outputTokenLimit"], json!(7_890), "{g}");
-    assert_eq!(g["metadata"]["model"]["label"], json!("Google AI - gemini-zeta-9"));
+    assert_eq!(
+        g["metadata"]["googleai"]["inputTokenLimit"],
+        json!(123_456),
+        "{g}"
+    );
+    assert_eq!(
+        g["metadata"]["googleai"]["outputTokenLimit"],
+        json!(7_890),
+        "{g}"
+    );
+    assert_eq!(
+        g["metadata"]["model"]["label"],
+        json!("Google AI - gemini-zeta-9")
+    );
     assert_eq!(g["metadata"]["model"]["supports"]["tools"], json!(true));
     // The embedders the list gives are embedders; the fixed list is still there.
-    assert!(actions.get("/embedder/googleai/gemini-embedding-001").is_some());
+    assert!(
+        actions
+            .get("/embedder/googleai/gemini-embedding-001")
+            .is_some()
+    );
     assert!(actions.get("/model/googleai/gemma-3-27b-it").is_some());
 
     let o = &actions["/model/openai/gpt-zeta-9"];
-    assert_eq!(o["metadata"]["model"]["supports"]["multiturn"], json!(true), "{o}");
-    assert!(actions.get("/embedder/openai/text-embedding-3-small").is_some());
+    assert_eq!(
+        o["metadata"]["model"]["supports"]["multiturn"],
+        json!(true),
+        "{o}"
+    );
+    assert!(
+        actions
+            .get("/embedder/openai/text-embedding-3-small")
+            .is_some()
+    );
 
     let a = &actions["/model/anthropic/claude-zeta-9"];
-    assert_eq!(a["metadata"]["model"]["label"], json!("Anthropic - Claude Zeta 9"), "{a}");
+    assert_eq!(
+        a["metadata"]["model"]["label"],
+        json!("Anthropic - Claude Zeta 9"),
+        "{a}"
+    );
 
     // Each list request carried the plugin's key as its other calls do.
     let g_req = gemini.requests();
@@ -449,7 +476,11 @@ async fn dev_ui_lists_the_providers_models_with_their_info() {
 async fn a_failing_or_slow_list_still_gives_the_fixed_list() {
     let gemini = LocalGemini::start_with(
         GeminiOptions::default()
-            .listed_model(genkit::googleai::server::listed_model("gemini-zeta-9", 1, 1))
+            .listed_model(genkit::googleai::server::listed_model(
+                "gemini-zeta-9",
+                1,
+                1,
+            ))
             .list_error(500),
     )
     .await
@@ -474,7 +505,11 @@ async fn a_failing_or_slow_list_still_gives_the_fixed_list() {
     let srv = dev_ui(&ai).await;
     let started = std::time::Instant::now();
     let actions = get_json(srv.port(), "/api/actions").await;
-    assert!(started.elapsed() < Duration::from_secs(7), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "{:?}",
+        started.elapsed()
+    );
     for key in [
         "/model/googleai/gemini-2.5-flash",
         "/model/googleai/gemma-3-27b-it",

@@ -3,10 +3,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use crate::action::{ActionKind, RunOptions};

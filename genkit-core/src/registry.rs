@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-
 use crate::action::{ActionDesc, ActionKind, ActionRef};
 use crate::embedder::EmbedderRef;
 use crate::error::{Error, Result, Status};
@@ -46,8 +45,11 @@ pub struct Registry {
     middleware: RwLock<HashMap<String, Arc<MiddlewareFactory>>>,
     plugins: RwLock<Vec<Arc<dyn Plugin>>>,
     /// [`Plugin::list_actions`] answers by plugin name, with when they expire.
-    listings: Mutex<HashMap<String, (Instant, Arc<Vec<ActionListing>>)>>,
+    listings: Mutex<HashMap<String, KeptListing>>,
 }
+
+/// A plugin's listing and when it expires.
+type KeptListing = (Instant, Arc<Vec<ActionListing>>);
 
 /// How long `/api/actions` waits for a plugin's [`Plugin::list_actions`].
 pub const LISTING_TIMEOUT: Duration = Duration::from_secs(5);
@@ -123,18 +125,19 @@ impl Registry {
                 return listing.clone();
             }
         }
-        let (listing, ttl) =
-            match tokio::time::timeout(LISTING_TIMEOUT, plugin.list_actions()).await {
-                Ok(Ok(listing)) => (listing, LISTING_TTL),
-                Ok(Err(e)) => {
-                    tracing::debug!(target: "genkit::registry", plugin = %name, "listing failed, using the fixed list: {e}");
-                    (fixed_listing(plugin.as_ref()), LISTING_RETRY)
-                }
-                Err(_) => {
-                    tracing::debug!(target: "genkit::registry", plugin = %name, "listing timed out, using the fixed list");
-                    (fixed_listing(plugin.as_ref()), LISTING_RETRY)
-                }
-            };
+        let (listing, ttl) = match tokio::time::timeout(LISTING_TIMEOUT, plugin.list_actions())
+            .await
+        {
+            Ok(Ok(listing)) => (listing, LISTING_TTL),
+            Ok(Err(e)) => {
+                tracing::debug!(target: "genkit::registry", plugin = %name, "listing failed, using the fixed list: {e}");
+                (fixed_listing(plugin.as_ref()), LISTING_RETRY)
+            }
+            Err(_) => {
+                tracing::debug!(target: "genkit::registry", plugin = %name, "listing timed out, using the fixed list");
+                (fixed_listing(plugin.as_ref()), LISTING_RETRY)
+            }
+        };
         let listing = Arc::new(listing);
         let mut cache = self.listings.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert(name, (Instant::now() + ttl, listing.clone()));

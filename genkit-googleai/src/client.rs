@@ -207,7 +207,10 @@ impl Client {
     /// One page of `GET {base}/{version}/models?pageSize=1000`.
     pub(crate) async fn list_models(&self, page_token: Option<&str>) -> Result<ListModelsPage> {
         let what = || "list models".to_string();
-        let mut url = format!("{}/{}/models?pageSize=1000", self.base_url, self.api_version);
+        let mut url = format!(
+            "{}/{}/models?pageSize=1000",
+            self.base_url, self.api_version
+        );
         if let Some(t) = page_token {
             url.push_str("&pageToken=");
             url.push_str(&percent_encode(t));

@@ -325,7 +325,9 @@ impl Plugin for GoogleAi {
             let client = self
                 .client
                 .get()
-                .ok_or_else(|| Error::failed_precondition("the googleai plugin is not initialized"))?
+                .ok_or_else(|| {
+                    Error::failed_precondition("the googleai plugin is not initialized")
+                })?
                 .clone();
             let mut out = Vec::new();
             let mut token: Option<String> = None;
@@ -394,7 +396,9 @@ fn listing_of(m: crate::client::ListedModel) -> Vec<ActionListing> {
         if let Some(label) = m.display_name.as_deref().filter(|l| !l.is_empty()) {
             info.label = Some(format!("Google AI - {label}"));
         }
-        out.push(with_limits(ActionListing::model(name.clone()).with_info(info)));
+        out.push(with_limits(
+            ActionListing::model(name.clone()).with_info(info),
+        ));
     }
     if methods.iter().any(|x| x == "embedContent") {
         out.push(with_limits(ActionListing::embedder(name)));

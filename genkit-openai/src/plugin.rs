@@ -517,9 +517,16 @@ impl Plugin for OpenAi {
 
 /// Whether a listed id is a chat or embedding model (not speech, image or moderation).
 fn listable(id: &str) -> bool {
-    !["whisper", "tts", "dall-e", "moderation", "transcribe", "gpt-image"]
-        .iter()
-        .any(|x| id.contains(x))
+    ![
+        "whisper",
+        "tts",
+        "dall-e",
+        "moderation",
+        "transcribe",
+        "gpt-image",
+    ]
+    .iter()
+    .any(|x| id.contains(x))
 }
 
 #[cfg(test)]
