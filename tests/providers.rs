@@ -341,3 +341,194 @@ async fn fallback_goes_down_the_chain_of_providers() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The Dev UI's model list: `/api/actions` lists what each provider's `GET models`
+// lists, with the info the list gives; a failing or slow list gives the fixed list.
+
+/// `GET {path}` on the reflection server; the JSON body.
+async fn get_json(port: u16, path: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let text = String::from_utf8(raw).expect("utf-8");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    serde_json::from_str(body).expect("JSON")
+}
+
+async fn dev_ui(ai: &Genkit) -> genkit::reflection::ReflectionServer {
+    genkit::reflection::ReflectionServer::start(
+        ai,
+        genkit::reflection::ReflectionOptions::new()
+            .port(0)
+            .runtime_id("listing"),
+    )
+    .await
+    .expect("reflection server")
+}
+
+#[tokio::test]
+async fn dev_ui_lists_the_providers_models_with_their_info() {
+    let gemini = LocalGemini::start_with(GeminiOptions::default().listed_model(
+        genkit::googleai::server::listed_model("gemini-zeta-9", 123_456, 7_890),
+    ))
+    .await
+    .unwrap();
+    let openai = LocalOpenAi::start_with(OpenAiOptions::default().listed_model("gpt-zeta-9"))
+        .await
+        .unwrap();
+    let anthropic = LocalAnthropic::start_with(AnthropicOptions::default().api_key("sk-ant-x"))
+        .await
+        .unwrap();
+    anthropic.list_model("claude-zeta-9", "Claude Zeta 9");
+    let ai = Genkit::builder()
+        .without_submitted_actions()
+        .plugin(GoogleAi::new("gemini-key").with_base_url(gemini.base_url()))
+        .plugin(OpenAi::new("sk-openai").with_base_url(openai.base_url()))
+        .plugin(Anthropic::new("sk-ant-x").with_base_url(anthropic.base_url()))
+        .build()
+        .await
+        .unwrap();
+    let srv = dev_ui(&ai).await;
+    let actions = get_json(srv.port(), "/api/actions").await;
+
+    let g = &actions["/model/googleai/gemini-zeta-9"];
+    assert_eq!(
+        g["metadata"]["googleai"]["inputTokenLimit"],
+        json!(123_456),
+        "{g}"
+    );
+    assert_eq!(
+        g["metadata"]["googleai"]["outputTokenLimit"],
+        json!(7_890),
+        "{g}"
+    );
+    assert_eq!(
+        g["metadata"]["model"]["label"],
+        json!("Google AI - gemini-zeta-9")
+    );
+    assert_eq!(g["metadata"]["model"]["supports"]["tools"], json!(true));
+    // The embedders the list gives are embedders; the fixed list is still there.
+    assert!(
+        actions
+            .get("/embedder/googleai/gemini-embedding-001")
+            .is_some()
+    );
+    assert!(actions.get("/model/googleai/gemma-3-27b-it").is_some());
+
+    let o = &actions["/model/openai/gpt-zeta-9"];
+    assert_eq!(
+        o["metadata"]["model"]["supports"]["multiturn"],
+        json!(true),
+        "{o}"
+    );
+    assert!(
+        actions
+            .get("/embedder/openai/text-embedding-3-small")
+            .is_some()
+    );
+
+    let a = &actions["/model/anthropic/claude-zeta-9"];
+    assert_eq!(
+        a["metadata"]["model"]["label"],
+        json!("Anthropic - Claude Zeta 9"),
+        "{a}"
+    );
+
+    // Each list request carried the plugin's key as its other calls do.
+    let g_req = gemini.requests();
+    assert!(
+        g_req
+            .iter()
+            .any(|r| r.path == "/v1beta/models" && r.api_key.as_deref() == Some("gemini-key")),
+        "{g_req:?}"
+    );
+    let o_req = openai.requests();
+    assert!(
+        o_req
+            .iter()
+            .any(|r| r.path == "/v1/models" && r.api_key.as_deref() == Some("sk-openai")),
+        "{o_req:?}"
+    );
+    let a_req = anthropic.requests();
+    assert!(
+        a_req
+            .iter()
+            .any(|r| r.path == "/v1/models" && r.api_key.as_deref() == Some("sk-ant-x")),
+        "{a_req:?}"
+    );
+
+    // The Dev UI polls: the lists are kept, not asked again.
+    let again = get_json(srv.port(), "/api/actions").await;
+    assert!(again.get("/model/googleai/gemini-zeta-9").is_some());
+    assert_eq!(gemini.requests().len(), g_req.len());
+    assert_eq!(openai.requests().len(), o_req.len());
+    assert_eq!(anthropic.requests().len(), a_req.len());
+}
+
+#[tokio::test]
+async fn a_failing_or_slow_list_still_gives_the_fixed_list() {
+    let gemini = LocalGemini::start_with(
+        GeminiOptions::default()
+            .listed_model(genkit::googleai::server::listed_model(
+                "gemini-zeta-9",
+                1,
+                1,
+            ))
+            .list_error(500),
+    )
+    .await
+    .unwrap();
+    let openai = LocalOpenAi::start_with(OpenAiOptions::default().listed_model("gpt-zeta-9"))
+        .await
+        .unwrap();
+    // Longer than the 5 s `/api/actions` waits for a list.
+    openai.push(OpenAiReply::Delay(Duration::from_secs(8)));
+    let anthropic = LocalAnthropic::start_with(AnthropicOptions::default().list_error(503))
+        .await
+        .unwrap();
+    anthropic.list_model("claude-zeta-9", "Claude Zeta 9");
+    let ai = Genkit::builder()
+        .without_submitted_actions()
+        .plugin(GoogleAi::new("gemini-key").with_base_url(gemini.base_url()))
+        .plugin(OpenAi::new("sk-openai").with_base_url(openai.base_url()))
+        .plugin(Anthropic::new("sk-ant-x").with_base_url(anthropic.base_url()))
+        .build()
+        .await
+        .unwrap();
+    let srv = dev_ui(&ai).await;
+    let started = std::time::Instant::now();
+    let actions = get_json(srv.port(), "/api/actions").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "{:?}",
+        started.elapsed()
+    );
+    for key in [
+        "/model/googleai/gemini-2.5-flash",
+        "/model/googleai/gemma-3-27b-it",
+        "/embedder/googleai/text-embedding-004",
+        "/model/openai/gpt-4o-mini",
+        "/model/anthropic/claude-sonnet-4-5",
+    ] {
+        assert!(actions.get(key).is_some(), "{key} missing");
+    }
+    for key in [
+        "/model/googleai/gemini-zeta-9",
+        "/model/openai/gpt-zeta-9",
+        "/model/anthropic/claude-zeta-9",
+    ] {
+        assert!(actions.get(key).is_none(), "{key} listed");
+    }
+    // The family info of a fixed-list model.
+    assert_eq!(
+        actions["/model/googleai/gemma-3-27b-it"]["metadata"]["model"]["supports"]["tools"],
+        json!(false)
+    );
+}

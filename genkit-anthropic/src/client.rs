@@ -110,6 +110,40 @@ impl Client {
         Err(error::from_http(code, headers, &body, self.key()))
     }
 
+    /// One page of `GET /v1/models?limit=1000` (after `after_id`).
+    pub(crate) async fn list_models(&self, after_id: Option<&str>) -> Result<ModelPage> {
+        const WHAT_LIST: &str = "GET /v1/models";
+        let base = self.url.strip_suffix("/v1/messages").unwrap_or(&self.url);
+        let mut url = format!("{base}/v1/models?limit=1000");
+        if let Some(id) = after_id {
+            url.push_str("&after_id=");
+            url.push_str(&percent_encode(id));
+        }
+        let fut = async {
+            let resp =
+                self.http.get(url).send().await.map_err(|e| {
+                    genkit_googleai::error::from_transport(&e, WHAT_LIST, self.key())
+                })?;
+            let code = resp.status().as_u16();
+            let ok = resp.status().is_success();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| genkit_googleai::error::from_transport(&e, WHAT_LIST, self.key()))?;
+            if !ok {
+                let headers = Headers {
+                    retry_after: None,
+                    request_id: None,
+                };
+                return Err(error::from_http(code, headers, &body, self.key()));
+            }
+            serde_json::from_slice(&body).map_err(|e| error::malformed(WHAT_LIST, &e, self.key()))
+        };
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| error::timeout(WHAT_LIST, self.timeout))?
+    }
+
     /// A whole answer.
     pub(crate) async fn create(&self, body: &wire::MessagesRequest<'_>) -> Result<wire::Message> {
         let fut = async {
@@ -129,4 +163,33 @@ impl Client {
         let resp = self.send(body).await?;
         Ok(EventStream::new(resp, self.timeout, self.key.0.clone()))
     }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A page of `GET /v1/models`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct ModelPage {
+    pub(crate) data: Vec<ListedModel>,
+    pub(crate) has_more: bool,
+    pub(crate) last_id: Option<String>,
+}
+
+/// One model of `GET /v1/models`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct ListedModel {
+    pub(crate) id: String,
+    pub(crate) display_name: Option<String>,
 }

@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use genkit_core::{Error, ModelRef, Plugin, Registry, Result, Status};
+use futures::future::BoxFuture;
+use genkit_core::{ActionListing, Error, ModelRef, Plugin, Registry, Result, Status};
 
 use crate::client::{ApiKey, Client};
 use crate::model;
@@ -252,7 +253,44 @@ impl Plugin for Anthropic {
     fn list_models(&self) -> Vec<String> {
         self.models.iter().map(|m| format!("{PREFIX}{m}")).collect()
     }
+
+    /// The API's `GET /v1/models` (every page): each model as `anthropic/{id}`, with
+    /// its family's info labelled with its `display_name`. The registered models are
+    /// listed too.
+    fn list_actions(&self) -> BoxFuture<'_, Result<Vec<ActionListing>>> {
+        Box::pin(async move {
+            let client = self.client()?;
+            let mut out: Vec<ActionListing> = Vec::new();
+            let mut after: Option<String> = None;
+            for _ in 0..MAX_LIST_PAGES {
+                let page = client.list_models(after.as_deref()).await?;
+                for m in &page.data {
+                    if m.id.is_empty() {
+                        continue;
+                    }
+                    let mut info = model::claude_info(&m.id);
+                    if let Some(label) = m.display_name.as_deref().filter(|l| !l.is_empty()) {
+                        info.label = Some(format!("Anthropic - {label}"));
+                    }
+                    out.push(ActionListing::model(format!("{PREFIX}{}", m.id)).with_info(info));
+                }
+                after = page.last_id.filter(|id| page.has_more && !id.is_empty());
+                if after.is_none() {
+                    break;
+                }
+            }
+            for name in self.list_models() {
+                if !out.iter().any(|l| l.name == name) {
+                    out.push(ActionListing::model(name));
+                }
+            }
+            Ok(out)
+        })
+    }
 }
+
+/// Pages of `GET /v1/models` read at most (1,000 models a page).
+const MAX_LIST_PAGES: usize = 20;
 
 #[cfg(test)]
 mod tests {

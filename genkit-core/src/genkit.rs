@@ -3,12 +3,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::action::RunOptions;
+use crate::action::{ActionKind, RunOptions};
 use crate::embedder::EmbedderRef;
 use crate::error::{Error, Result};
 use crate::flow::{FlowAction, FlowContext, FlowRef};
@@ -52,6 +53,80 @@ pub trait Plugin: Send + Sync + 'static {
     /// As `list_models`, for embedders.
     fn list_embedders(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The models and embedders the plugin lists for the Dev UI, asked of the provider
+    /// (e.g. its `GET /models`), with the info the provider gives. `/api/actions` waits
+    /// for it at most [`LISTING_TIMEOUT`](crate::registry::LISTING_TIMEOUT) and keeps the
+    /// answer for [`LISTING_TTL`](crate::registry::LISTING_TTL); on an error or a timeout
+    /// it lists [`list_models`](Self::list_models) and
+    /// [`list_embedders`](Self::list_embedders) instead. Default: those two lists.
+    fn list_actions(&self) -> BoxFuture<'_, Result<Vec<ActionListing>>> {
+        Box::pin(std::future::ready(Ok(fixed_listing(self))))
+    }
+}
+
+/// What [`Plugin::list_models`] and [`Plugin::list_embedders`] give, as listings without info.
+pub fn fixed_listing<P: Plugin + ?Sized>(plugin: &P) -> Vec<ActionListing> {
+    let mut out: Vec<ActionListing> = plugin
+        .list_models()
+        .into_iter()
+        .map(ActionListing::model)
+        .collect();
+    out.extend(
+        plugin
+            .list_embedders()
+            .into_iter()
+            .map(ActionListing::embedder),
+    );
+    out
+}
+
+/// One model or embedder a plugin lists ([`Plugin::list_actions`]): its name (with the
+/// plugin's prefix) and what the provider's list says of it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ActionListing {
+    /// `Model` or `Embedder`.
+    pub kind: ActionKind,
+    /// The name with the plugin's prefix (`googleai/gemini-2.5-flash`).
+    pub name: String,
+    /// For a model: its info, shown as the action's `metadata.model` instead of the info
+    /// the resolved model carries. `None`: the resolved model's own.
+    pub info: Option<ModelInfo>,
+    /// More keys of the action's `metadata` (e.g. the provider's token limits).
+    pub metadata: Map<String, Value>,
+}
+
+impl ActionListing {
+    /// A model, without info.
+    pub fn model(name: impl Into<String>) -> Self {
+        ActionListing {
+            kind: ActionKind::Model,
+            name: name.into(),
+            info: None,
+            metadata: Map::new(),
+        }
+    }
+
+    /// An embedder.
+    pub fn embedder(name: impl Into<String>) -> Self {
+        ActionListing {
+            kind: ActionKind::Embedder,
+            ..ActionListing::model(name)
+        }
+    }
+
+    /// Sets the model info.
+    pub fn with_info(mut self, info: ModelInfo) -> Self {
+        self.info = Some(info);
+        self
+    }
+
+    /// Adds a `metadata` key.
+    pub fn with_metadata(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.metadata.insert(key.into(), value);
+        self
     }
 }
 

@@ -26,7 +26,7 @@ pub use action::{Action, ActionDesc, ActionKind, ActionRef, RunOptions};
 pub use error::{Error, Result, Status};
 pub use flow::{FlowAction, FlowContext, FlowRef, IntoFlow};
 pub use generate::{AugmentWithContext, GenerateBuilder, GenerateStream};
-pub use genkit::{Genkit, GenkitBuilder, Plugin};
+pub use genkit::{ActionListing, Genkit, GenkitBuilder, Plugin, fixed_listing};
 pub use middleware::{
     Middleware, MiddlewareFactory, MiddlewareFn, MiddlewareRef, ModelNext, ToolCall, ToolNext,
     middleware_fn,

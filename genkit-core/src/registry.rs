@@ -1,13 +1,14 @@
 //! The action registry a [`Genkit`](crate::Genkit) instance owns.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
-use crate::action::{ActionKind, ActionRef};
+use crate::action::{ActionDesc, ActionKind, ActionRef};
 use crate::embedder::EmbedderRef;
 use crate::error::{Error, Result, Status};
 use crate::flow::FlowRef;
-use crate::genkit::Plugin;
+use crate::genkit::{ActionListing, Plugin, fixed_listing};
 use crate::middleware::MiddlewareFactory;
 use crate::model::ModelRef;
 use crate::tool::ToolRef;
@@ -43,7 +44,19 @@ pub struct Registry {
     actions: RwLock<HashMap<ActionKind, HashMap<String, Entry>>>,
     middleware: RwLock<HashMap<String, Arc<MiddlewareFactory>>>,
     plugins: RwLock<Vec<Arc<dyn Plugin>>>,
+    /// [`Plugin::list_actions`] answers by plugin name, with when they expire.
+    listings: Mutex<HashMap<String, KeptListing>>,
 }
+
+/// A plugin's listing and when it expires.
+type KeptListing = (Instant, Arc<Vec<ActionListing>>);
+
+/// How long `/api/actions` waits for a plugin's [`Plugin::list_actions`].
+pub const LISTING_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a plugin's listing is kept before the plugin is asked again.
+pub const LISTING_TTL: Duration = Duration::from_secs(300);
+/// How long the fixed list stands in after a listing failed or timed out.
+pub const LISTING_RETRY: Duration = Duration::from_secs(30);
 
 impl Registry {
     /// Adds a plugin to ask for the models and embedders under its name.
@@ -98,6 +111,81 @@ impl Registry {
             }
         }
         self.list()
+    }
+
+    /// A plugin's listing: kept, or asked of it (at most [`LISTING_TIMEOUT`]; on an
+    /// error or a timeout its fixed list, kept for [`LISTING_RETRY`]).
+    async fn plugin_listing(&self, plugin: &Arc<dyn Plugin>) -> Arc<Vec<ActionListing>> {
+        let name = plugin.name().to_string();
+        {
+            let cache = self.listings.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((until, listing)) = cache.get(&name)
+                && Instant::now() < *until
+            {
+                return listing.clone();
+            }
+        }
+        let (listing, ttl) = match tokio::time::timeout(LISTING_TIMEOUT, plugin.list_actions())
+            .await
+        {
+            Ok(Ok(listing)) => (listing, LISTING_TTL),
+            Ok(Err(e)) => {
+                tracing::debug!(target: "genkit::registry", plugin = %name, "listing failed, using the fixed list: {e}");
+                (fixed_listing(plugin.as_ref()), LISTING_RETRY)
+            }
+            Err(_) => {
+                tracing::debug!(target: "genkit::registry", plugin = %name, "listing timed out, using the fixed list");
+                (fixed_listing(plugin.as_ref()), LISTING_RETRY)
+            }
+        };
+        let listing = Arc::new(listing);
+        let mut cache = self.listings.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(name, (Instant::now() + ttl, listing.clone()));
+        listing
+    }
+
+    /// Forgets every kept plugin listing, so the next [`list_listed`](Self::list_listed)
+    /// asks the plugins again.
+    pub fn forget_listings(&self) {
+        self.listings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// What `/api/actions` shows: resolves every model and embedder the plugins list
+    /// ([`Plugin::list_actions`], asked of all plugins at once, kept for
+    /// [`LISTING_TTL`]), then describes every action as [`list`](Self::list) does, a
+    /// listed one with the info and metadata of its listing.
+    pub async fn list_listed(&self) -> Vec<ActionDesc> {
+        let plugins = self.plugins();
+        let listings =
+            futures::future::join_all(plugins.iter().map(|p| self.plugin_listing(p))).await;
+        let mut by_key: HashMap<String, &ActionListing> = HashMap::new();
+        for listing in &listings {
+            for l in listing.iter() {
+                if self.get_or_resolve(l.kind, &l.name).is_some() {
+                    by_key.insert(format!("/{}/{}", l.kind.as_str(), l.name), l);
+                }
+            }
+        }
+        self.list()
+            .iter()
+            .map(|action| {
+                let mut desc = action.desc().clone();
+                if let Some(l) = by_key.get(&desc.key) {
+                    if let Some(info) = &l.info
+                        && let Ok(v) = serde_json::to_value(info)
+                    {
+                        desc.metadata.insert("model".into(), v);
+                    }
+                    for (k, v) in &l.metadata {
+                        desc.metadata.insert(k.clone(), v.clone());
+                    }
+                }
+                desc
+            })
+            .collect()
     }
 
     fn insert(&self, kind: ActionKind, name: &str, entry: Entry) -> Result<()> {
@@ -356,5 +444,91 @@ mod tests {
             .map(|a| a.desc().key.clone())
             .collect();
         assert!(keys.contains(&"/model/echo/listed".to_string()), "{keys:?}");
+    }
+
+    /// Lists `echo/fresh` with a label, or fails; counts how often it is asked.
+    struct Listing {
+        asked: Arc<AtomicUsize>,
+        fail: bool,
+    }
+
+    impl Plugin for Listing {
+        fn name(&self) -> &str {
+            "echo"
+        }
+        fn init(&self, _registry: &Registry) -> Result<()> {
+            Ok(())
+        }
+        fn resolve_model(&self, name: &str) -> Option<ModelRef> {
+            Echo(Arc::new(AtomicUsize::new(0))).resolve_model(name)
+        }
+        fn list_models(&self) -> Vec<String> {
+            vec!["echo/listed".into()]
+        }
+        fn list_actions(&self) -> futures::future::BoxFuture<'_, Result<Vec<ActionListing>>> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            let fail = self.fail;
+            Box::pin(async move {
+                if fail {
+                    return Err(Error::unavailable("the provider is down"));
+                }
+                let info = ModelInfo::new("Fresh from the list", ModelSupports::default());
+                Ok(vec![
+                    ActionListing::model("echo/fresh")
+                        .with_info(info)
+                        .with_metadata("echo", serde_json::json!({"limit": 7})),
+                ])
+            })
+        }
+    }
+
+    async fn listing_genkit(asked: &Arc<AtomicUsize>, fail: bool) -> Genkit {
+        Genkit::builder()
+            .without_submitted_actions()
+            .plugin(Listing {
+                asked: asked.clone(),
+                fail,
+            })
+            .build()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_plugins_listing_gives_its_info_and_is_kept() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ai = listing_genkit(&asked, false).await;
+        let descs = ai.registry().list_listed().await;
+        let fresh = descs
+            .iter()
+            .find(|d| d.key == "/model/echo/fresh")
+            .expect("listed");
+        let json = fresh.to_json();
+        assert_eq!(
+            json["metadata"]["model"]["label"],
+            serde_json::json!("Fresh from the list")
+        );
+        assert_eq!(json["metadata"]["echo"]["limit"], serde_json::json!(7));
+        assert!(!descs.iter().any(|d| d.key == "/model/echo/listed"));
+        ai.registry().list_listed().await;
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        ai.registry().forget_listings();
+        ai.registry().list_listed().await;
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_listing_gives_the_fixed_list() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ai = listing_genkit(&asked, true).await;
+        let keys: Vec<String> = ai
+            .registry()
+            .list_listed()
+            .await
+            .into_iter()
+            .map(|d| d.key)
+            .collect();
+        assert!(keys.contains(&"/model/echo/listed".to_string()), "{keys:?}");
+        assert!(!keys.contains(&"/model/echo/fresh".to_string()), "{keys:?}");
     }
 }

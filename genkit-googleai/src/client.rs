@@ -203,6 +203,76 @@ impl Client {
     }
 }
 
+impl Client {
+    /// One page of `GET {base}/{version}/models?pageSize=1000`.
+    pub(crate) async fn list_models(&self, page_token: Option<&str>) -> Result<ListModelsPage> {
+        let what = || "list models".to_string();
+        let mut url = format!(
+            "{}/{}/models?pageSize=1000",
+            self.base_url, self.api_version
+        );
+        if let Some(t) = page_token {
+            url.push_str("&pageToken=");
+            url.push_str(&percent_encode(t));
+        }
+        let fut = async {
+            let resp = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| error::from_transport(&e, &what(), self.key()))?;
+            let code = resp.status().as_u16();
+            let ok = resp.status().is_success();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| error::from_transport(&e, &what(), self.key()))?;
+            if !ok {
+                return Err(error::from_http(code, None, &body, self.key()));
+            }
+            serde_json::from_slice(&body).map_err(|e| error::malformed(&what(), &e, self.key()))
+        };
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| error::timeout(&what(), self.timeout))?
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A page of `models.list`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct ListModelsPage {
+    pub(crate) models: Vec<ListedModel>,
+    pub(crate) next_page_token: Option<String>,
+}
+
+/// One model of `models.list`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct ListedModel {
+    pub(crate) name: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) supported_generation_methods: Vec<String>,
+    pub(crate) input_token_limit: Option<u64>,
+    pub(crate) output_token_limit: Option<u64>,
+    pub(crate) thinking: Option<bool>,
+}
+
 /// The events of one `streamGenerateContent` answer, parsed as they arrive.
 pub(crate) struct EventStream {
     body: BoxStream<'static, reqwest::Result<Bytes>>,

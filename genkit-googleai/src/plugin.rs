@@ -4,8 +4,10 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use genkit_core::embedder::EmbedderRef;
-use genkit_core::{Error, ModelRef, Plugin, Registry, Result, Status};
+use genkit_core::{ActionListing, Error, ModelRef, Plugin, Registry, Result, Status};
+use serde_json::json;
 
 use crate::client::{ApiKey, Client};
 use crate::server::LocalGemini;
@@ -313,6 +315,95 @@ impl Plugin for GoogleAi {
             .map(|n| format!("googleai/{n}"))
             .collect()
     }
+
+    /// Gemini's `GET /v1beta/models` (every page): the models that take
+    /// `generateContent` and the embedders that take `embedContent`, labelled with
+    /// their display name, with their family's info and, in `metadata.googleai`, the
+    /// token limits the list gives. The registered models and embedders are listed too.
+    fn list_actions(&self) -> BoxFuture<'_, Result<Vec<ActionListing>>> {
+        Box::pin(async move {
+            let client = self
+                .client
+                .get()
+                .ok_or_else(|| {
+                    Error::failed_precondition("the googleai plugin is not initialized")
+                })?
+                .clone();
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            for _ in 0..MAX_LIST_PAGES {
+                let page = client.list_models(token.as_deref()).await?;
+                for m in page.models {
+                    out.extend(listing_of(m));
+                }
+                token = page.next_page_token.filter(|t| !t.is_empty());
+                if token.is_none() {
+                    break;
+                }
+            }
+            for name in self.list_models() {
+                if !out.iter().any(|l| l.name == name) {
+                    out.push(ActionListing::model(name));
+                }
+            }
+            for name in self.list_embedders() {
+                if !out.iter().any(|l| l.name == name) {
+                    out.push(ActionListing::embedder(name));
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Pages of `models.list` read at most (1,000 models a page).
+const MAX_LIST_PAGES: usize = 20;
+
+/// What one model of `models.list` lists: a model, an embedder, or both (by its
+/// `supportedGenerationMethods`), or nothing.
+fn listing_of(m: crate::client::ListedModel) -> Vec<ActionListing> {
+    let id = m.name.strip_prefix("models/").unwrap_or(&m.name);
+    if id.is_empty() {
+        return Vec::new();
+    }
+    let name = format!("googleai/{id}");
+    let mut limits = serde_json::Map::new();
+    if let Some(n) = m.input_token_limit {
+        limits.insert("inputTokenLimit".into(), json!(n));
+    }
+    if let Some(n) = m.output_token_limit {
+        limits.insert("outputTokenLimit".into(), json!(n));
+    }
+    if let Some(t) = m.thinking {
+        limits.insert("thinking".into(), json!(t));
+    }
+    if let Some(d) = &m.description {
+        limits.insert("description".into(), json!(d));
+    }
+    if let Some(v) = &m.version {
+        limits.insert("version".into(), json!(v));
+    }
+    let with_limits = |mut l: ActionListing| {
+        if !limits.is_empty() {
+            l = l.with_metadata("googleai", serde_json::Value::Object(limits.clone()));
+        }
+        l
+    };
+    let methods = &m.supported_generation_methods;
+    let mut out = Vec::new();
+    if methods.iter().any(|x| x == "generateContent") {
+        let mut info = model::gemini_info(id);
+        if let Some(label) = m.display_name.as_deref().filter(|l| !l.is_empty()) {
+            info.label = Some(format!("Google AI - {label}"));
+        }
+        out.push(with_limits(
+            ActionListing::model(name.clone()).with_info(info),
+        ));
+    }
+    if methods.iter().any(|x| x == "embedContent") {
+        out.push(with_limits(ActionListing::embedder(name)));
+    }
+    out
 }
 
 #[cfg(test)]

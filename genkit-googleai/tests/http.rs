@@ -532,15 +532,39 @@ async fn the_server_answers_bad_requests_with_googles_error_body() {
         json!("Please use a valid role: user, model.")
     );
 
-    let models: serde_json::Value = http
+    // models.list wants a key, as Gemini's does.
+    let r = http
         .get(format!("{}/v1beta/models", srv.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let models: serde_json::Value = http
+        .get(format!("{}/v1beta/models?pageSize=2", srv.base_url()))
+        .header("x-goog-api-key", KEY)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert!(models["models"].as_array().is_some_and(|m| m.len() >= 3));
+    assert_eq!(models["models"].as_array().map(Vec::len), Some(2));
+    assert_eq!(models["models"][0]["inputTokenLimit"], json!(1_048_576));
+    let token = models["nextPageToken"].as_str().unwrap();
+    let rest: serde_json::Value = http
+        .get(format!(
+            "{}/v1beta/models?pageSize=1000&pageToken={token}",
+            srv.base_url()
+        ))
+        .header("x-goog-api-key", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["models"].as_array().map(Vec::len), Some(3));
+    assert!(rest.get("nextPageToken").is_none());
 }
 
 #[tokio::test]

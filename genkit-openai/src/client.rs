@@ -135,6 +135,45 @@ impl Client {
             .map_err(|e| error::malformed(&self.provider, &what(), &e, &self.key.0))
     }
 
+    /// `GET /models`: the ids the server lists.
+    pub(crate) async fn list_models(&self) -> Result<Vec<String>> {
+        let what = || "GET /models".to_string();
+        let url = format!("{}/models", self.base_url);
+        let fut = async {
+            let resp = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| error::from_transport(&e, &what(), &self.key.0))?;
+            let code = resp.status().as_u16();
+            let ok = resp.status().is_success();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| error::from_transport(&e, &what(), &self.key.0))?;
+            if !ok {
+                let hints = RetryHeaders {
+                    retry_after_ms: None,
+                    retry_after: None,
+                };
+                return Err(error::from_http(
+                    &self.provider,
+                    code,
+                    hints,
+                    &body,
+                    &self.key.0,
+                ));
+            }
+            let list: ModelList = serde_json::from_slice(&body)
+                .map_err(|e| error::malformed(&self.provider, &what(), &e, &self.key.0))?;
+            Ok(list.data.into_iter().map(|m| m.id).collect())
+        };
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| error::timeout(&self.provider, &what(), self.timeout))?
+    }
+
     /// `POST /chat/completions`.
     pub(crate) async fn chat(&self, body: &wire::ChatRequest<'_>) -> Result<wire::ChatCompletion> {
         self.call("chat/completions", body).await
@@ -159,4 +198,16 @@ impl Client {
     ) -> Result<wire::EmbeddingResponse> {
         self.call("embeddings", body).await
     }
+}
+
+/// `GET /models`: `{data: [{id, object: "model", owned_by}]}`.
+#[derive(serde::Deserialize)]
+struct ModelList {
+    #[serde(default)]
+    data: Vec<ListedModel>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListedModel {
+    id: String,
 }

@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use genkit_core::embedder::EmbedderRef;
-use genkit_core::{Error, ModelRef, Plugin, Registry, Result, Status};
+use genkit_core::{ActionListing, Error, ModelRef, Plugin, Registry, Result, Status};
 
 use crate::client::{ApiKey, Client};
 use crate::server::{LocalOpenAi, ServerOptions};
@@ -470,6 +471,62 @@ impl Plugin for OpenAi {
     fn list_embedders(&self) -> Vec<String> {
         self.known(&self.embedders, &KNOWN_EMBEDDERS)
     }
+
+    /// The server's `GET /models` (OpenAI, Ollama, vLLM…): every id as `{name}/{id}`, an
+    /// embedder when its id says `embed`, with the family's info (the list says nothing
+    /// of what a model supports); speech, image and moderation models are left out. The
+    /// registered models and embedders are listed too.
+    fn list_actions(&self) -> BoxFuture<'_, Result<Vec<ActionListing>>> {
+        Box::pin(async move {
+            let client = self
+                .client
+                .get()
+                .ok_or_else(|| {
+                    Error::failed_precondition(format!(
+                        "the {} plugin is not initialized",
+                        self.name
+                    ))
+                })?
+                .clone();
+            let mut out = Vec::new();
+            for id in client.list_models().await? {
+                if id.is_empty() || !listable(&id) {
+                    continue;
+                }
+                let name = format!("{}/{id}", self.name);
+                if id.contains("embed") {
+                    out.push(ActionListing::embedder(name));
+                } else {
+                    out.push(ActionListing::model(name));
+                }
+            }
+            for name in self.list_models() {
+                if !out.iter().any(|l| l.name == name) {
+                    out.push(ActionListing::model(name));
+                }
+            }
+            for name in self.list_embedders() {
+                if !out.iter().any(|l| l.name == name) {
+                    out.push(ActionListing::embedder(name));
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Whether a listed id is a chat or embedding model (not speech, image or moderation).
+fn listable(id: &str) -> bool {
+    ![
+        "whisper",
+        "tts",
+        "dall-e",
+        "moderation",
+        "transcribe",
+        "gpt-image",
+    ]
+    .iter()
+    .any(|x| id.contains(x))
 }
 
 #[cfg(test)]

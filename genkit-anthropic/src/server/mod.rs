@@ -101,6 +101,8 @@ pub(crate) struct Shared {
     script: Mutex<VecDeque<Reply>>,
     log: Mutex<Vec<RecordedRequest>>,
     ids: AtomicU64,
+    /// What `GET /v1/models` lists: (id, display name), in order.
+    models: RwLock<Vec<(String, String)>>,
 }
 
 impl Shared {
@@ -166,6 +168,12 @@ impl LocalAnthropic {
             script: Mutex::new(VecDeque::new()),
             log: Mutex::new(Vec::new()),
             ids: AtomicU64::new(0),
+            models: RwLock::new(
+                crate::KNOWN_MODELS
+                    .iter()
+                    .map(|m| (m.to_string(), m.to_string()))
+                    .collect(),
+            ),
         });
         let app = routes::router(shared.clone());
         let task = tokio::spawn(async move {
@@ -184,6 +192,17 @@ impl LocalAnthropic {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Also lists the model `id`, shown as `display_name`, in `GET /v1/models` (which
+    /// lists the plugin's known models by default). A failing list:
+    /// [`ServerOptions::list_error`].
+    pub fn list_model(&self, id: impl Into<String>, display_name: impl Into<String>) {
+        self.shared
+            .models
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id.into(), display_name.into()));
     }
 
     /// Queues a reply for a coming request.

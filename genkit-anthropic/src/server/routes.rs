@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,6 @@ use super::behaviour::{self, Answer};
 use super::script::{ReplyKind, error_body, sse_frame};
 use super::validate::{self, Invalid};
 use super::{RecordedRequest, Shared};
-use crate::plugin::KNOWN_MODELS;
 use crate::wire::{KnownBlock, Message, ResponseBlock};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -42,15 +41,71 @@ fn anthropic_error(status: u16, message: &str) -> Response {
     json_response(status, &error_body(status, message))
 }
 
-async fn list_models() -> Response {
-    let data: Vec<Value> = KNOWN_MODELS
+/// `GET /v1/models?limit=&after_id=`: as Anthropic's, `limit` (default 20, at most
+/// 1,000) a page, `has_more` and `last_id` to page on.
+async fn list_models(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let options = shared.options();
+    let api_key = header_str(&headers, "x-api-key").or_else(|| {
+        header_str(&headers, "authorization")
+            .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
+    });
+    shared.record(RecordedRequest {
+        path: "/v1/models".into(),
+        api_key: api_key.clone(),
+        version: header_str(&headers, "anthropic-version"),
+        body: Value::Null,
+    });
+    if !options.latency.is_zero() {
+        tokio::time::sleep(options.latency).await;
+    }
+    if let Some(expected) = &options.api_key
+        && api_key.as_deref() != Some(expected.as_str())
+    {
+        return anthropic_error(401, "invalid x-api-key");
+    }
+    if let Some(code) = options.list_error {
+        return anthropic_error(code, "models.list failed (as the server was told to)");
+    }
+    let param = |name: &str| {
+        query.as_deref().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                .map(str::to_string)
+        })
+    };
+    let limit = param("limit")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(20)
+        .min(1000);
+    let models = shared
+        .models
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let start = match param("after_id") {
+        None => 0,
+        Some(id) => match models.iter().position(|(m, _)| *m == id) {
+            Some(i) => i + 1,
+            None => return anthropic_error(400, "after_id: no such model"),
+        },
+    };
+    let page: Vec<&(String, String)> = models.iter().skip(start).take(limit).collect();
+    let data: Vec<Value> = page
         .iter()
-        .map(|m| json!({"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}))
+        .map(|(id, label)| {
+            json!({"type": "model", "id": id, "display_name": label,
+                "created_at": "2025-01-01T00:00:00Z"})
+        })
         .collect();
     json_response(
         200,
-        &json!({"data": data, "has_more": false, "first_id": KNOWN_MODELS.first(),
-            "last_id": KNOWN_MODELS.last()}),
+        &json!({"data": data, "has_more": start + page.len() < models.len(),
+            "first_id": page.first().map(|m| &m.0), "last_id": page.last().map(|m| &m.0)}),
     )
 }
 

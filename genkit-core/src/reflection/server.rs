@@ -235,10 +235,11 @@ async fn quit(State(state): State<Shared>) -> Response {
 
 /// `/api/actions`: every registered action and every model and embedder the plugins
 /// list, keyed by its key.
-pub(crate) fn list_actions(ai: &Genkit) -> Value {
+/// A plugin's listing ([`Plugin::list_actions`](crate::Plugin::list_actions)) is waited
+/// for at most 5 s and kept 5 min; on an error or a timeout its fixed list is shown.
+pub(crate) async fn list_actions(ai: &Genkit) -> Value {
     let mut out = Map::new();
-    for action in ai.registry().list_resolvable() {
-        let desc = action.desc();
+    for desc in ai.registry().list_listed().await {
         out.insert(desc.key.clone(), desc.to_json());
     }
     Value::Object(out)
@@ -272,7 +273,7 @@ pub(crate) fn list_values(ai: &Genkit, kind: &str) -> Option<Value> {
 
 async fn actions(State(state): State<Shared>) -> Response {
     match instance(&state) {
-        Ok(ai) => json_response(StatusCode::OK, &list_actions(&ai)),
+        Ok(ai) => json_response(StatusCode::OK, &list_actions(&ai).await),
         Err(r) => *r,
     }
 }

@@ -164,7 +164,13 @@ fn handle_request(conn: &Arc<Conn>, msg: Value) {
             configure_telemetry(params.get("telemetryServerUrl").and_then(Value::as_str));
         }
         ("listActions", Some(id)) => match conn.slot.get() {
-            Some(ai) => conn.respond(&id, json!({"actions": list_actions(&ai)})),
+            Some(ai) => {
+                let conn = conn.clone();
+                tokio::spawn(async move {
+                    let actions = list_actions(&ai).await;
+                    conn.respond(&id, json!({ "actions": actions }));
+                });
+            }
             None => conn.error(
                 &id,
                 SERVER_ERROR,

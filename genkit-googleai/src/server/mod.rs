@@ -102,6 +102,41 @@ pub struct ServerOptions {
     pub words_per_chunk: usize,
     /// When set, the only key accepted.
     pub api_key: Option<String>,
+    /// What `GET /v1beta/models` lists, in order: Model resources as Gemini gives them
+    /// (`name` `models/{id}`, `displayName`, `supportedGenerationMethods`,
+    /// `inputTokenLimit`, `outputTokenLimit`). Default: [`default_listed_models`].
+    pub models: Vec<Value>,
+    /// When set, `GET /v1beta/models` answers this HTTP status with a Google error.
+    pub list_error: Option<u16>,
+}
+
+/// The models the server lists by default: the plugin's default models and embedders.
+pub fn default_listed_models() -> Vec<Value> {
+    let mut out: Vec<Value> = ["gemini-2.0-flash", "gemini-2.5-flash", "gemini-2.5-pro"]
+        .iter()
+        .map(|id| listed_model(id, 1_048_576, 65_536))
+        .collect();
+    for id in ["text-embedding-004", "gemini-embedding-001"] {
+        out.push(serde_json::json!({
+            "name": format!("models/{id}"),
+            "displayName": id,
+            "supportedGenerationMethods": ["embedContent", "batchEmbedContents"],
+            "inputTokenLimit": 2048,
+            "outputTokenLimit": 1,
+        }));
+    }
+    out
+}
+
+/// A Model resource of a generative model `id`, as `models.list` gives it.
+pub fn listed_model(id: &str, input_token_limit: u64, output_token_limit: u64) -> Value {
+    serde_json::json!({
+        "name": format!("models/{id}"),
+        "displayName": id,
+        "supportedGenerationMethods": ["generateContent", "countTokens", "streamGenerateContent"],
+        "inputTokenLimit": input_token_limit,
+        "outputTokenLimit": output_token_limit,
+    })
 }
 
 impl Default for ServerOptions {
@@ -111,6 +146,8 @@ impl Default for ServerOptions {
             stream_pace: Duration::ZERO,
             words_per_chunk: 3,
             api_key: None,
+            models: default_listed_models(),
+            list_error: None,
         }
     }
 }
@@ -137,6 +174,18 @@ impl ServerOptions {
     /// Accepts only this key.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
+        self
+    }
+
+    /// Also lists this Model resource in `GET /v1beta/models` (see [`listed_model`]).
+    pub fn listed_model(mut self, model: Value) -> Self {
+        self.models.push(model);
+        self
+    }
+
+    /// `GET /v1beta/models` answers this HTTP status.
+    pub fn list_error(mut self, status: u16) -> Self {
+        self.list_error = Some(status);
         self
     }
 }

@@ -38,26 +38,66 @@ fn google_error(status: u16, message: &str) -> Response {
     json_response(status, &error_body(status, message))
 }
 
-async fn list_models() -> Response {
-    let names = [
-        "gemini-2.0-flash",
-        "gemini-2.5-flash",
-        "gemini-2.5-pro",
-        "text-embedding-004",
-        "gemini-embedding-001",
-    ];
-    let models: Vec<Value> = names
-        .iter()
-        .map(|n| {
-            let methods = if n.contains("embedding") {
-                json!(["embedContent", "batchEmbedContents"])
-            } else {
-                json!(["generateContent", "streamGenerateContent"])
-            };
-            json!({"name": format!("models/{n}"), "supportedGenerationMethods": methods})
+/// `GET /{version}/models`: the models of the options, `pageSize` (default 50, at most
+/// 1,000) a page, the next page's token in `nextPageToken`; as Gemini's `models.list`.
+async fn list_models(
+    State(shared): State<Arc<Shared>>,
+    Path(version): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let options = shared.options();
+    let key = key_of(&headers, query.as_deref());
+    shared.record(RecordedRequest {
+        method: "GET".into(),
+        path: format!("/{version}/models"),
+        query: query.clone(),
+        api_key: key.clone(),
+        body: Value::Null,
+    });
+    if !options.latency.is_zero() {
+        tokio::time::sleep(options.latency).await;
+    }
+    match key.as_deref() {
+        None => {
+            return google_error(
+                403,
+                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+            );
+        }
+        Some(k) if options.api_key.as_ref().is_some_and(|want| want != k) => {
+            return google_error(400, "API key not valid. Please pass a valid API key.");
+        }
+        Some(_) => {}
+    }
+    if let Some(code) = options.list_error {
+        return google_error(code, "models.list failed (as the server was told to)");
+    }
+    let param = |name: &str| {
+        query.as_deref().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
         })
-        .collect();
-    json_response(200, &json!({ "models": models }))
+    };
+    let size = param("pageSize")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(50)
+        .min(1000);
+    let start = match param("pageToken") {
+        None | Some("") => 0,
+        Some(t) => match t.strip_prefix("p").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n <= options.models.len() => n,
+            _ => return google_error(400, "Invalid page token."),
+        },
+    };
+    let end = (start + size).min(options.models.len());
+    let page: Vec<Value> = options.models[start..end].to_vec();
+    let mut body = json!({ "models": page });
+    if end < options.models.len() {
+        body["nextPageToken"] = json!(format!("p{end}"));
+    }
+    json_response(200, &body)
 }
 
 fn key_of(headers: &HeaderMap, query: Option<&str>) -> Option<String> {

@@ -107,6 +107,9 @@ pub struct ServerOptions {
     pub require_key: bool,
     /// Model names must start with one of these; empty: any name.
     pub model_prefixes: Vec<String>,
+    /// The model ids `GET /v1/models` lists, in order. Default: the plugin's known
+    /// models and embedders.
+    pub models: Vec<String>,
 }
 
 impl Default for ServerOptions {
@@ -121,11 +124,22 @@ impl Default for ServerOptions {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            models: crate::KNOWN_MODELS
+                .iter()
+                .chain(crate::KNOWN_EMBEDDERS.iter())
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
 
 impl ServerOptions {
+    /// Also lists the model `id` in `GET /v1/models`.
+    pub fn listed_model(mut self, id: impl Into<String>) -> Self {
+        self.models.push(id.into());
+        self
+    }
+
     /// As Ollama: no key needed, any model name.
     pub fn ollama() -> Self {
         ServerOptions {

@@ -426,12 +426,13 @@ async fn models(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = prepare(&shared, &method, &uri, &headers, &Bytes::new()).await {
-        return r;
-    }
-    let data: Vec<Value> = crate::KNOWN_MODELS
+    let options = match prepare(&shared, &method, &uri, &headers, &Bytes::new()).await {
+        Ok((_, options)) => options,
+        Err(r) => return r,
+    };
+    let data: Vec<Value> = options
+        .models
         .iter()
-        .chain(crate::KNOWN_EMBEDDERS.iter())
         .map(
             |m| json!({"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "system"}),
         )
