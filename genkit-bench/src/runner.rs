@@ -86,7 +86,7 @@ impl Plan {
                 loop_duration: Duration::from_secs(5),
                 concurrencies: vec![1, 64, 256, 1024],
                 loop_latency_ms: 50,
-                stream_calls: 20,
+                stream_calls: 100,
                 startup_runs: 20,
                 idle_sessions: 10_000,
                 active_sessions: 1_000,
