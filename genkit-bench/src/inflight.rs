@@ -41,6 +41,7 @@ where
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
     call().await?;
+    let start_rss_kb = Some(peak_rss_kb());
     let lat = Arc::new(Mutex::new(Vec::new()));
     let failed: Arc<Mutex<Option<Error>>> = Arc::default();
     let window_start = Instant::now() + warm_up(duration);
@@ -84,6 +85,7 @@ where
         p50_ms: Some(p50),
         p99_ms: Some(p99),
         rss_kb: peak_rss_kb(),
+        start_rss_kb,
         ..Default::default()
     })
 }
@@ -126,6 +128,16 @@ impl Runs {
     /// Median peak RSS (MiB).
     pub fn rss_median(&self) -> f64 {
         median(self.runs.iter().map(|r| r.rss_kb as f64 / 1024.0).collect())
+    }
+    /// Median peak RSS after the first generate, before the load (MiB).
+    pub fn start_rss_median(&self) -> f64 {
+        median(
+            self.runs
+                .iter()
+                .filter_map(|r| r.start_rss_kb)
+                .map(|kb| kb as f64 / 1024.0)
+                .collect(),
+        )
     }
     /// Median CPU per generate (ms).
     pub fn cpu_median(&self) -> f64 {
@@ -182,11 +194,12 @@ pub fn run(
 pub fn markdown(provider: &str, what: &str, rows: &[Runs], base: &str) -> String {
     let reps = rows.first().map_or(0, |r| r.runs.len());
     let mut s = format!(
-        "{SUB_HEADING}\n\n{what} {CONCURRENCY} generates in flight, look-alike latency {LATENCY_MS} ms per model call, {} s window per row after a warm-up; each row in its own process, rows of the provider back to back alternating implementations, medians of {reps} run(s). CPU = user + system time of the client process over the window / generates completed in it.\n\n| implementation | generates/s | vs hand-written | p50 (ms) | peak RSS (MiB) | vs hand-written | CPU per generate (ms) | vs hand-written |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "{SUB_HEADING}\n\n{what} {CONCURRENCY} generates in flight, look-alike latency {LATENCY_MS} ms per model call, {} s window per row after a warm-up; each row in its own process, rows of the provider back to back alternating implementations, medians of {reps} run(s). CPU = user + system time of the client process over the window / generates completed in it. One tool round, not the 3-turn loop of table 2: the look-alike's default answer calls a tool once per user prompt, then answers from the results. At 2 × {LATENCY_MS} ms per generate, {CONCURRENCY} in flight cannot pass ~{} generates/s: throughput here shows the client's added latency, CPU per generate its cost. Peak RSS before the load: the process's peak after its first generate.\n\n| implementation | generates/s | vs hand-written | p50 (ms) | peak RSS (MiB) | vs hand-written | peak RSS before the load (MiB) | CPU per generate (ms) | vs hand-written |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         rows.first()
             .and_then(|r| r.runs.first())
             .and_then(|r| r.wall_s)
-            .map_or(0.0, |w| (w * 10.0).round() / 10.0)
+            .map_or(0.0, |w| (w * 10.0).round() / 10.0),
+        CONCURRENCY as u64 * 1000 / (2 * LATENCY_MS)
     );
     let Some(b) = rows.iter().find(|r| r.imp == base) else {
         return s;
@@ -194,13 +207,14 @@ pub fn markdown(provider: &str, what: &str, rows: &[Runs], base: &str) -> String
     let (bt, br, bc) = (b.per_s_median(), b.rss_median(), b.cpu_median());
     for r in rows {
         s.push_str(&format!(
-            "| {} | {:.0} | {:.2}x | {:.1} | {:.1} | {:.2}x | {:.3} | {:.2}x |\n",
+            "| {} | {:.0} | {:.2}x | {:.1} | {:.1} | {:.2}x | {:.1} | {:.3} | {:.2}x |\n",
             r.label,
             r.per_s_median(),
             r.per_s_median() / bt,
             r.p50_median(),
             r.rss_median(),
             r.rss_median() / br,
+            r.start_rss_median(),
             r.cpu_median(),
             r.cpu_median() / bc
         ));
@@ -293,6 +307,7 @@ mod tests {
             cpu_s: cpu,
             p50_ms: Some(100.0),
             rss_kb: rss,
+            start_rss_kb: Some(rss / 2),
             ..Default::default()
         };
         let rows = [
@@ -308,7 +323,9 @@ mod tests {
             },
         ];
         let md = markdown("X", "One tool round,", &rows, "h");
-        assert!(md.contains("| plugin | 2000 | 1.00x | 100.0 | 30.0 | 1.50x | 0.400 | 2.00x |"));
+        assert!(
+            md.contains("| plugin | 2000 | 1.00x | 100.0 | 30.0 | 1.50x | 15.0 | 0.400 | 2.00x |")
+        );
         assert!(md.contains("throughput 1.00x (≥ 0.9x: met)"), "{md}");
         assert!(
             md.contains("CPU per generate 2.00x (≤ 1.5x: NOT met)"),
