@@ -201,6 +201,55 @@ pub async fn client(imp: &str, base_url: &str, calls: usize, warmup: usize) -> R
     })
 }
 
+/// The implementations of the rows at 256 in flight.
+pub const IN_FLIGHT_IMPLS: [(&str, &str); 3] = [
+    ("genkit-rs", "genkit-rs"),
+    ("genkit-rs-traced", "genkit-rs-traced"),
+    ("reqwest", "reqwest (hand-written)"),
+];
+
+/// One implementation at `concurrency` generates in flight for `duration` (after a
+/// warm-up).
+pub async fn client_in_flight(
+    imp: &str,
+    base_url: &str,
+    concurrency: usize,
+    duration: std::time::Duration,
+) -> Result<crate::client::ClientResult> {
+    let side = std::sync::Arc::new(match imp {
+        "genkit-rs" | "genkit-rs-traced" => Side::Genkit(GenkitSide::new(base_url).await?),
+        "reqwest" => Side::Reqwest(ReqwestSide::new(base_url)?),
+        other => return Err(Error::invalid_argument(format!("unknown --impl {other}"))),
+    });
+    crate::inflight::measure(imp, concurrency, duration, move || {
+        let side = side.clone();
+        async move { side.call().await }
+    })
+    .await
+}
+
+/// The rows at 256 in flight (`reps` runs each, `duration` windows) and their table.
+pub fn in_flight(
+    exe: &Path,
+    reps: usize,
+    duration: std::time::Duration,
+) -> std::result::Result<String, String> {
+    let rows = crate::inflight::run(
+        exe,
+        "anthropic",
+        "anthropic-client",
+        &IN_FLIGHT_IMPLS,
+        reps,
+        duration,
+    )?;
+    Ok(crate::inflight::markdown(
+        "Anthropic",
+        "The same generate (one tool round, 2 HTTP exchanges of the Messages API) against `LocalAnthropic`,",
+        &rows,
+        "reqwest",
+    ))
+}
+
 /// Runs the local server until killed; prints its base URL first.
 pub async fn serve() -> Result<()> {
     let server = LocalAnthropic::start()

@@ -43,6 +43,9 @@ pub struct ClientResult {
     pub chunks_per_s: Option<f64>,
     /// Peak RSS of the process (KiB).
     pub rss_kb: u64,
+    /// In-flight provider rows: peak RSS after the first generate, before the load (KiB).
+    #[serde(default)]
+    pub start_rss_kb: Option<u64>,
     /// Agents: sessions created and left idle.
     #[serde(default)]
     pub idle_sessions: Option<usize>,

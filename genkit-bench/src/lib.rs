@@ -11,6 +11,8 @@
 //! cargo run --release -p genkit-bench -- --smoke # a handful of calls, Rust rows only
 //! cargo run --release -p genkit-bench -- --anthropic # only the Anthropic provider's rows
 //! cargo run --release -p genkit-bench -- --providers # only the provider rows (OpenAI)
+//! cargo run --release -p genkit-bench -- --providers --in-flight # only OpenAI's rows at 256 in flight
+//! cargo run --release -p genkit-bench -- --anthropic --in-flight # only Anthropic's rows at 256 in flight
 //! ```
 //!
 //! Each row runs in its own child process (the runner re-executes itself as `client`),
@@ -32,6 +34,7 @@
 pub mod agents;
 pub mod anthropic;
 pub mod client;
+pub mod inflight;
 pub mod mock;
 pub mod providers;
 pub mod report;

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! genkit-bench [--quick | --smoke] [--out PATH]
-//! genkit-bench --anthropic [--quick | --smoke]     # only the Anthropic provider's rows
-//! genkit-bench --providers [--calls N] [--out PATH]
+//! genkit-bench --anthropic [--quick | --smoke] [--in-flight] [--reps N] [--duration-s S]
+//! genkit-bench --providers [--calls N] [--in-flight] [--reps N] [--duration-s S] [--out PATH]
 //! genkit-bench serve local|loop [--latency-ms N]
 //! genkit-bench client --impl NAME --workload overhead|loop|stream --base-url URL
 //!                     [--concurrency N] [--calls N] [--warmup N] [--duration-s S]
@@ -54,6 +54,10 @@ fn provider_client_main(args: &[String]) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let line = serde_json::to_string(&r).map_err(|e| e.to_string())?;
     println!("{line}");
+    if args.iter().any(|a| a == "--concurrency") {
+        // In-flight generates past the deadline are not waited for.
+        std::process::exit(0);
+    }
     Ok(())
 }
 
@@ -119,13 +123,36 @@ fn anthropic_main(args: &[String]) -> Result<(), String> {
         (2000, 200)
     };
     let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
-    let section = genkit_bench::anthropic::run(&exe, calls, warmup)?;
-    println!("{section}");
-    if args.iter().any(|a| a == "--smoke") {
-        return Ok(());
-    }
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let (reps, duration) = if smoke {
+        (1, Duration::from_millis(300))
+    } else {
+        (
+            num(args, "--reps", 3)?,
+            Duration::from_secs_f64(num(args, "--duration-s", 5.0)?),
+        )
+    };
+    let sub = genkit_bench::anthropic::in_flight(&exe, reps, duration)?;
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
     let old = std::fs::read_to_string(&out).unwrap_or_default();
+    if args.iter().any(|a| a == "--in-flight") {
+        println!("{sub}");
+        if smoke {
+            return Ok(());
+        }
+        let doc = genkit_bench::inflight::splice_sub(&old, genkit_bench::anthropic::HEADING, &sub);
+        std::fs::write(&out, doc).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
+    let section = format!(
+        "{}\n{sub}",
+        genkit_bench::anthropic::run(&exe, calls, warmup)?
+    );
+    println!("{section}");
+    if smoke {
+        return Ok(());
+    }
     let section = format!(
         "{}\n\nMeasured with `cargo run --release -p genkit-bench -- --anthropic` on {}. Machine: {}.{}",
         genkit_bench::anthropic::HEADING,
@@ -148,6 +175,21 @@ fn anthropic_client_main(args: &[String]) -> Result<(), String> {
     let warmup = num(args, "--warmup", 10)?;
     if imp == "genkit-rs-traced" {
         client::install_noop_tracing();
+    }
+    if let Some(n) = value(args, "--concurrency") {
+        let concurrency: usize = n.parse().map_err(|_| "--concurrency: not a number")?;
+        let duration = Duration::from_secs_f64(num(args, "--duration-s", 5.0)?);
+        let r = runtime()?
+            .block_on(genkit_bench::anthropic::client_in_flight(
+                &imp,
+                &base_url,
+                concurrency,
+                duration,
+            ))
+            .map_err(|e| e.to_string())?;
+        println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+        // In-flight generates past the deadline are not waited for.
+        std::process::exit(0);
     }
     let m = runtime()?
         .block_on(genkit_bench::anthropic::client(

@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use genkit_core::{Error, Genkit, Result};
+use genkit_core::{Error, Genkit, Result, ToolRef};
 use genkit_openai::OpenAi;
 use serde_json::{Value, json};
 
 use crate::client::{ClientResult, install_noop_tracing, num, value};
 use crate::runner::{run_client, start_server};
 use crate::stats::{cpu_seconds, p50_p99, peak_rss_kb};
+use crate::workloads::{OVERHEAD_PROMPT, Query};
 
 const MODEL: &str = "gpt-4o-mini";
 const PROMPT: &str = "Summarize the benefits of Rust for systems programming in one sentence.";
@@ -28,10 +29,11 @@ pub const SECTION: &str = "### 7. Providers: CPU per generate";
 /// One side of a provider row.
 #[derive(Clone)]
 enum Side {
-    /// genkit-rs with the `openai` plugin, tracing on.
-    Genkit(Genkit),
-    /// reqwest, serde_json, the Chat Completions JSON written by hand.
-    Reqwest(reqwest::Client, String),
+    /// genkit-rs with the `openai` plugin, tracing on, and the tool `lookup`.
+    Genkit(Genkit, ToolRef),
+    /// reqwest, serde_json, the Chat Completions JSON written by hand, the tool
+    /// declaration.
+    Reqwest(reqwest::Client, String, Value),
     /// rig-core 0.21's OpenAI provider (Chat Completions), one agent.
     Rig(std::sync::Arc<crate::rig_peers::OpenAiRig>),
 }
@@ -54,13 +56,25 @@ impl Side {
                     .model(format!("openai/{MODEL}"))
                     .build()
                     .await?;
-                Ok(Side::Genkit(ai))
+                let lookup =
+                    ai.define_tool("lookup", TOOL_DESCRIPTION, |q: Query, _cx| async move {
+                        Ok::<_, Error>(lookup_result(&q.query))
+                    })?;
+                Ok(Side::Genkit(ai, lookup))
             }
             "reqwest-openai" => {
                 let http = reqwest::Client::builder()
                     .build()
                     .map_err(|e| Error::internal(e.to_string()))?;
-                Ok(Side::Reqwest(http, format!("{base_url}/chat/completions")))
+                let tools = json!([{"type": "function", "function": {
+                    "name": "lookup", "description": TOOL_DESCRIPTION, "parameters": {
+                        "type": "object", "properties": {"query": {"type": "string"}},
+                        "required": ["query"]}}}]);
+                Ok(Side::Reqwest(
+                    http,
+                    format!("{base_url}/chat/completions"),
+                    tools,
+                ))
             }
             "rig-openai" => Ok(Side::Rig(std::sync::Arc::new(
                 crate::rig_peers::OpenAiRig::new(base_url, KEY, MODEL)?,
@@ -71,21 +85,11 @@ impl Side {
 
     async fn generate(&self) -> Result<String> {
         match self {
-            Side::Genkit(ai) => Ok(ai.generate().prompt(PROMPT).await?.text()),
-            Side::Reqwest(http, url) => {
+            Side::Genkit(ai, _) => Ok(ai.generate().prompt(PROMPT).await?.text()),
+            Side::Reqwest(http, url, _) => {
                 let body =
                     json!({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]});
-                let resp = http
-                    .post(url)
-                    .bearer_auth(KEY)
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(|e| Error::unavailable(e.to_string()))?;
-                let v: Value = resp
-                    .json()
-                    .await
-                    .map_err(|e| Error::internal(e.to_string()))?;
+                let v = post(http, url, &body).await?;
                 v.pointer("/choices/0/message/content")
                     .and_then(Value::as_str)
                     .map(str::to_string)
@@ -94,7 +98,92 @@ impl Side {
             Side::Rig(agent) => agent.prompt(PROMPT).await,
         }
     }
+
+    /// One generate with one tool round: `Look up: rust`, the look-alike calls
+    /// `lookup`, then answers from its result (two exchanges).
+    async fn tool_round(&self) -> Result<()> {
+        let text = match self {
+            Side::Genkit(ai, lookup) => ai
+                .generate()
+                .prompt(OVERHEAD_PROMPT)
+                .tools([lookup])
+                .await?
+                .text(),
+            Side::Reqwest(http, url, tools) => {
+                let mut messages = vec![json!({"role": "user", "content": OVERHEAD_PROMPT})];
+                let mut answer = None;
+                for _ in 0..5 {
+                    let body = json!({"model": MODEL, "messages": messages, "tools": tools});
+                    let mut v = post(http, url, &body).await?;
+                    let message = v
+                        .pointer_mut("/choices/0/message")
+                        .map(Value::take)
+                        .ok_or_else(|| Error::internal("no message"))?;
+                    let calls = message["tool_calls"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    if calls.is_empty() {
+                        answer = message["content"].as_str().map(str::to_string);
+                        break;
+                    }
+                    messages.push(json!({"role": "assistant", "content": null,
+                        "tool_calls": calls}));
+                    for c in &calls {
+                        let args: Value = c["function"]["arguments"]
+                            .as_str()
+                            .map(serde_json::from_str)
+                            .transpose()?
+                            .unwrap_or_default();
+                        let q = args["query"].as_str().unwrap_or_default();
+                        messages.push(json!({"role": "tool", "tool_call_id": c["id"],
+                            "content": lookup_result(q)}));
+                    }
+                }
+                answer.ok_or_else(|| Error::internal("no answer after 5 turns"))?
+            }
+            Side::Rig(_) => {
+                return Err(Error::failed_precondition(
+                    "the rig side has no in-flight rows",
+                ));
+            }
+        };
+        if !text.contains("Results for: rust") {
+            return Err(Error::internal(format!("unexpected answer: {text}")));
+        }
+        Ok(())
+    }
 }
+
+const TOOL_DESCRIPTION: &str = "Look up a topic.";
+
+fn lookup_result(q: &str) -> String {
+    format!("Results for: {q}")
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: &Value) -> Result<Value> {
+    let resp = http
+        .post(url)
+        .bearer_auth(KEY)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| Error::unavailable(e.to_string()))?;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        return Err(Error::internal(format!("HTTP {status}: {text}")));
+    }
+    resp.json()
+        .await
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
+/// The implementations of the in-flight rows: the plugin, the hand-written exchange.
+pub const IN_FLIGHT_IMPLS: [(&str, &str); 2] = [
+    ("genkit-openai", "genkit-rs `openai` plugin, tracing on"),
+    ("reqwest-openai", "hand-written reqwest exchange"),
+];
 
 /// The client process of one row: `provider-client --impl NAME --base-url URL
 /// [--calls N] [--warmup N]`; prints one [`ClientResult`] line.
@@ -106,6 +195,23 @@ pub async fn client(args: &[String]) -> Result<ClientResult> {
     let calls: usize = num(args, "--calls", 2000).map_err(Error::invalid_argument)?;
     let warmup: usize = num(args, "--warmup", 200).map_err(Error::invalid_argument)?;
     let side = Side::new(&name, &base).await?;
+    if let Some(n) = value(args, "--concurrency") {
+        let concurrency = n
+            .parse()
+            .map_err(|_| Error::invalid_argument("--concurrency: not a number"))?;
+        let duration: f64 = num(args, "--duration-s", 5.0).map_err(Error::invalid_argument)?;
+        let side = std::sync::Arc::new(side);
+        return crate::inflight::measure(
+            &name,
+            concurrency,
+            Duration::from_secs_f64(duration),
+            move || {
+                let side = side.clone();
+                async move { side.tool_round().await }
+            },
+        )
+        .await;
+    }
     let first = side.generate().await?;
     if !first.contains(PROMPT) {
         return Err(Error::internal(format!("unexpected answer: {first}")));
@@ -183,13 +289,15 @@ pub fn run(exe: &Path, calls: usize) -> std::result::Result<String, String> {
 }
 
 /// Puts `section` into the markdown `doc`, replacing the old one (up to the next `### `
-/// heading) or appending it.
+/// or `## ` heading) or appending it.
 pub fn splice(doc: &str, section: &str) -> String {
     match doc.find(SECTION) {
         Some(i) => {
             let rest = &doc[i + SECTION.len()..];
-            let end = rest
-                .find("\n### ")
+            let end = ["\n### ", "\n## "]
+                .iter()
+                .filter_map(|m| rest.find(m))
+                .min()
                 .map_or(doc.len(), |j| i + SECTION.len() + j + 1);
             format!("{}{section}\n{}", &doc[..i], &doc[end..])
         }
@@ -200,18 +308,55 @@ pub fn splice(doc: &str, section: &str) -> String {
     }
 }
 
-/// `--providers [--calls N] [--out PATH]`: runs the rows, prints them, writes them into
-/// `BENCHMARKS.md` (or `--out`).
+/// The in-flight rows: (`reps` runs of each implementation, `duration` s windows) and
+/// their table.
+pub fn in_flight(
+    exe: &Path,
+    reps: usize,
+    duration: Duration,
+) -> std::result::Result<String, String> {
+    let rows = crate::inflight::run(
+        exe,
+        "openai",
+        "provider-client",
+        &IN_FLIGHT_IMPLS,
+        reps,
+        duration,
+    )?;
+    Ok(crate::inflight::markdown(
+        "OpenAI",
+        "OpenAI Chat Completions, one generate with one tool round (prompt `Look up: rust`, one tool `lookup`; `LocalOpenAi` calls it, then answers from its result: 2 HTTP exchanges),",
+        &rows,
+        "reqwest-openai",
+    ))
+}
+
+/// `--providers [--calls N] [--reps N] [--duration-s S] [--in-flight] [--out PATH]`:
+/// runs the rows (with `--in-flight` only the rows at 256 in flight, put into the
+/// existing section), prints them, writes them into `BENCHMARKS.md` (or `--out`).
 pub fn runner_main(exe: &Path, args: &[String]) -> std::result::Result<(), String> {
     let calls: usize = num(args, "--calls", 2000)?;
-    let md = run(exe, calls)?;
-    println!("{md}");
+    let reps: usize = num(args, "--reps", 3)?;
+    let duration = Duration::from_secs_f64(num(args, "--duration-s", 5.0)?);
+    let only_in_flight = args.iter().any(|a| a == "--in-flight");
+    let sub = in_flight(exe, reps, duration)?;
     let out = value(args, "--out")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md"));
     let old = std::fs::read_to_string(&out).unwrap_or_default();
-    std::fs::write(&out, splice(&old, &md))
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let doc = if only_in_flight {
+        println!("{sub}");
+        crate::inflight::splice_sub(&old, SECTION, &sub)
+    } else {
+        let md = format!(
+            "{}
+{sub}",
+            run(exe, calls)?
+        );
+        println!("{md}");
+        splice(&old, &md)
+    };
+    std::fs::write(&out, doc).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }

@@ -18,6 +18,8 @@ pub enum ServerKind {
     Loop,
     /// [`genkit_openai::LocalOpenAi`], the local OpenAI-compatible server.
     OpenAi,
+    /// [`genkit_anthropic::server::LocalAnthropic`], the local Anthropic look-alike.
+    Anthropic,
     /// A trace sink: reads and discards every POST (the telemetry server's
     /// `/api/traces`, OTLP's `/v1/traces`), counting the bodies it received.
     Sink,
@@ -38,6 +40,14 @@ pub async fn run(kind: ServerKind, latency: Duration) -> Result<()> {
         ServerKind::OpenAi => {
             let opts = genkit_openai::server::ServerOptions::default().latency(latency);
             let server = genkit_openai::LocalOpenAi::start_with(opts).await?;
+            announce(&server.base_url());
+            wait_for_stdin_eof().await;
+            drop(server);
+            return Ok(());
+        }
+        ServerKind::Anthropic => {
+            let opts = ServerOptions::default().latency(latency);
+            let server = genkit_anthropic::server::LocalAnthropic::start_with(opts).await?;
             announce(&server.base_url());
             wait_for_stdin_eof().await;
             drop(server);
@@ -102,6 +112,7 @@ pub fn parse_kind(s: &str) -> Result<ServerKind> {
         "local" => Ok(ServerKind::Local),
         "loop" => Ok(ServerKind::Loop),
         "openai" => Ok(ServerKind::OpenAi),
+        "anthropic" => Ok(ServerKind::Anthropic),
         "sink" => Ok(ServerKind::Sink),
         other => Err(Error::invalid_argument(format!("unknown server {other}"))),
     }
