@@ -256,7 +256,9 @@ pub fn splice_sub(doc: &str, section: &str, sub: &str) -> String {
                 &["\n## ", "\n### ", "\n#### "],
             )
             .min(section_end);
-            format!("{}{sub}\n{}", &doc[..from], &doc[to..])
+            let tail = doc[to..].trim_start_matches('\n');
+            let sep = if tail.is_empty() { "" } else { "\n" };
+            format!("{}{sub}\n{sep}{tail}", &doc[..from])
         }
         None => {
             let head = doc[..section_end].trim_end();
@@ -291,6 +293,10 @@ mod tests {
         );
         let twice = splice_sub(&once, "### 7. P", &format!("{SUB_HEADING}\n\nv2\n"));
         assert!(twice.contains("v2") && !twice.contains("v1") && twice.contains("## A\n\narows"));
+        assert!(
+            twice.contains("v2\n\n## A"),
+            "a blank line before the next heading: {twice}"
+        );
         let last = splice_sub(&twice, "## A", &sub1);
         assert!(
             last.ends_with(&format!("arows\n\n{SUB_HEADING}\n\nv1\n")),
