@@ -26,6 +26,8 @@ pub struct EventStream {
     ready: VecDeque<String>,
     done: bool,
     timeout: Duration,
+    /// The wait for the next bytes, bounded by `timeout` (one timer per stream).
+    idle: genkit_core::IdleTimeout,
     key: String,
 }
 
@@ -47,6 +49,7 @@ impl EventStream {
             ready: VecDeque::new(),
             done: false,
             timeout,
+            idle: genkit_core::IdleTimeout::new(timeout),
             key,
         }
     }
@@ -60,7 +63,7 @@ impl EventStream {
             if self.done {
                 return None;
             }
-            match tokio::time::timeout(self.timeout, self.body.next()).await {
+            match self.idle.next(&mut self.body).await {
                 Err(_) => return Some(Err(self.fail(error::timeout(WHAT, self.timeout)))),
                 Ok(Some(Ok(bytes))) => match self.parser.push(&bytes) {
                     Ok(events) => self.ready.extend(events.into_iter().map(|e| e.data)),

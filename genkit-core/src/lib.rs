@@ -11,6 +11,7 @@ pub mod error;
 pub mod flow;
 pub mod generate;
 pub mod genkit;
+mod idle;
 pub mod middleware;
 pub mod model;
 pub mod reflection;
@@ -27,6 +28,7 @@ pub use error::{Error, Result, Status};
 pub use flow::{FlowAction, FlowContext, FlowRef, IntoFlow};
 pub use generate::{AugmentWithContext, GenerateBuilder, GenerateStream};
 pub use genkit::{ActionListing, Genkit, GenkitBuilder, Plugin, fixed_listing};
+pub use idle::{Elapsed, IdleTimeout};
 pub use middleware::{
     Middleware, MiddlewareFactory, MiddlewareFn, MiddlewareRef, ModelNext, ToolCall, ToolNext,
     middleware_fn,

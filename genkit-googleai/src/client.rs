@@ -179,6 +179,7 @@ impl Client {
             ready: VecDeque::new(),
             done: false,
             timeout: self.timeout,
+            idle: genkit_core::IdleTimeout::new(self.timeout),
             key: self.key.clone(),
             what: format!("streamGenerateContent {model}"),
         })
@@ -282,6 +283,8 @@ pub(crate) struct EventStream {
     failed: Option<SseError>,
     done: bool,
     timeout: Duration,
+    /// The wait for the next bytes, bounded by `timeout`.
+    idle: genkit_core::IdleTimeout,
     key: ApiKey,
     what: String,
 }
@@ -301,7 +304,7 @@ impl EventStream {
             if self.done {
                 return None;
             }
-            match tokio::time::timeout(self.timeout, self.body.next()).await {
+            match self.idle.next(&mut self.body).await {
                 Err(_) => {
                     self.done = true;
                     return Some(Err(error::timeout(&self.what, self.timeout)));

@@ -51,6 +51,8 @@ type Events = BoxStream<
 pub(crate) struct ChunkStream {
     events: Events,
     timeout: Duration,
+    /// The wait for the next event, bounded by `timeout` (one timer per stream).
+    idle: genkit_core::IdleTimeout,
     done: bool,
     provider: std::sync::Arc<str>,
     key: String,
@@ -68,6 +70,7 @@ impl ChunkStream {
         ChunkStream {
             events: response.bytes_stream().eventsource().boxed(),
             timeout,
+            idle: genkit_core::IdleTimeout::new(timeout),
             done: false,
             provider,
             key,
@@ -79,7 +82,7 @@ impl ChunkStream {
     /// DEADLINE_EXCEEDED; an end before `[DONE]` or a broken connection is UNAVAILABLE.
     pub(crate) async fn next(&mut self) -> Option<Result<ChatChunk>> {
         while !self.done {
-            let event = match tokio::time::timeout(self.timeout, self.events.next()).await {
+            let event = match self.idle.next(&mut self.events).await {
                 Err(_) => {
                     return Some(Err(self.fail(error::timeout(
                         &self.provider,
