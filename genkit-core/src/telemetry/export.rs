@@ -389,30 +389,15 @@ impl Sender {
         }
         self.shared.release(&spans);
         let progress = &self.shared.progress;
-        let traces = group_by_trace(spans);
+        let by_trace = group_by_trace(spans);
         let Some(endpoint) = self.endpoint() else {
-            let n: usize = traces.iter().map(Vec::len).sum();
+            let n: usize = by_trace.iter().flatten().map(Vec::len).sum();
             progress.finished(n as u64, false);
             return;
         };
         // Traces go concurrently (a server that answers slowly is not a queue that
         // grows); the documents of one trace in order (realtime: a span's start before
         // its end).
-        let mut by_trace: Vec<Vec<Vec<SpanOut>>> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for doc in traces {
-            let trace_id = doc
-                .first()
-                .map(|s| s.record.trace_id.clone())
-                .unwrap_or_default();
-            match index.get(&trace_id) {
-                Some(&i) => by_trace[i].push(doc),
-                None => {
-                    index.insert(trace_id, by_trace.len());
-                    by_trace.push(vec![doc]);
-                }
-            }
-        }
         futures::stream::iter(by_trace)
             .for_each_concurrent(CONCURRENT_POSTS, |docs| async {
                 for doc in docs {
@@ -440,27 +425,27 @@ impl Sender {
     }
 }
 
-/// Spans grouped by trace id, groups in order of first arrival. A span's start and its
-/// end (realtime mode) go in separate groups: one `TraceData` holds a span once.
-fn group_by_trace(spans: Vec<SpanOut>) -> Vec<Vec<SpanOut>> {
-    let mut groups: Vec<Vec<SpanOut>> = Vec::new();
-    // The open group of each trace id.
-    let mut open: HashMap<String, usize> = HashMap::new();
+/// Spans grouped by trace id, traces in order of first arrival, each as the
+/// `TraceData` documents to send in order. A span's start and its end (realtime mode)
+/// go in separate documents: one `TraceData` holds a span once.
+fn group_by_trace(spans: Vec<SpanOut>) -> Vec<Vec<Vec<SpanOut>>> {
+    let mut traces: Vec<Vec<Vec<SpanOut>>> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for span in spans {
-        let at = open.get(&span.record.trace_id).copied().filter(|&i| {
-            !groups[i]
-                .iter()
-                .any(|s| s.record.span_id == span.record.span_id)
-        });
-        match at {
-            Some(i) => groups[i].push(span),
-            None => {
-                open.insert(span.record.trace_id.clone(), groups.len());
-                groups.push(vec![span]);
+        let Some(&i) = index.get(&span.record.trace_id) else {
+            index.insert(span.record.trace_id.clone(), traces.len());
+            traces.push(vec![vec![span]]);
+            continue;
+        };
+        let docs = &mut traces[i];
+        match docs.last_mut() {
+            Some(doc) if !doc.iter().any(|s| s.record.span_id == span.record.span_id) => {
+                doc.push(span)
             }
+            _ => docs.push(vec![span]),
         }
     }
-    groups
+    traces
 }
 
 /// Genkit's `TraceData` for spans of one trace (at least one): `{traceId, displayName?,
