@@ -83,6 +83,34 @@ pub mod __private {
     /// Compile-time check that a tool/flow output can be serialized and described.
     pub fn assert_output<T: serde::Serialize + schemars::JsonSchema>() {}
 
+    /// An element of `.tools([first, .., tool])` in a `#[genkit::tool]` /
+    /// `#[genkit::flow]` body has the first element's type: the macros build such an
+    /// array through [`same_tool`] so that two different tools name the fix.
+    #[diagnostic::on_unimplemented(
+        message = "different tools in one array: `{Self}` is not `{T}`",
+        label = "an array holds one type of tool, and this is not the first one's",
+        note = "put tools of different types in a tuple: `.tools((web_search, read_file))`"
+    )]
+    pub trait SameTool<T> {
+        /// The element, as the first element's type.
+        fn same(self) -> T;
+    }
+    impl<T> SameTool<T> for T {
+        fn same(self) -> T {
+            self
+        }
+    }
+    #[diagnostic::do_not_recommend]
+    impl<'a> SameTool<&'a str> for &'a std::string::String {
+        fn same(self) -> &'a str {
+            self
+        }
+    }
+    /// `tool`, checked to have the type of `first` (see [`SameTool`]).
+    pub fn same_tool<T, U: SameTool<T>>(_first: &T, tool: U) -> T {
+        tool.same()
+    }
+
     // ---- Used by `genkit-macros` (`#[genkit::tool]`, `#[genkit::flow]`). ----
 
     pub use crate::{

@@ -276,6 +276,12 @@ impl IntoTool for &str {
     }
 }
 
+impl IntoTool for &String {
+    fn into_tool(self) -> ToolSpec {
+        ToolSpec::Name(self.clone())
+    }
+}
+
 impl IntoTool for String {
     fn into_tool(self) -> ToolSpec {
         ToolSpec::Name(self)

@@ -78,13 +78,14 @@ impl<'a> Parts<'a> {
             " The `/{}/{name}` action (schemas derived once, on first use).",
             kind.word()
         );
+        let krate = crate::crate_path(args);
         Parts {
             kind,
-            krate: crate::crate_path(args),
+            impl_fn: f.impl_fn(&impl_ident, &krate),
+            krate,
             p: quote!(__genkit_private),
             ident,
             vis: &f.vis,
-            impl_fn: f.impl_fn(&impl_ident),
             impl_ident,
             description: args
                 .description

@@ -1,5 +1,5 @@
-//! The annotated function, parsed without its body: the body is re-emitted untouched,
-//! so errors inside it stay rustc's own.
+//! The annotated function, parsed without its body: the body is re-emitted as tokens
+//! (only `.tools([a, b])` is rewritten), so errors inside it stay rustc's own.
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
@@ -89,12 +89,13 @@ impl RawFn {
         lines.join("\n").trim().to_string()
     }
 
-    /// The user's function renamed to `ident`, private, with its own attributes.
-    pub(crate) fn impl_fn(&self, ident: &syn::Ident) -> TokenStream {
+    /// The user's function renamed to `ident`, private, with its own attributes; its
+    /// body as written but for `.tools([a, b])` (see [`crate::tools_array`]).
+    pub(crate) fn impl_fn(&self, ident: &syn::Ident, krate: &TokenStream) -> TokenStream {
         let mut sig = self.sig.clone();
         sig.ident = ident.clone();
         let attrs = &self.attrs;
-        let body = &self.body;
+        let body = crate::tools_array::rewrite(&self.body, krate);
         quote! {
             #(#attrs)*
             #sig #body

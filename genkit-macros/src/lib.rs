@@ -15,6 +15,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 mod tool;
+mod tools_array;
 
 use proc_macro::TokenStream;
 use quote::quote;

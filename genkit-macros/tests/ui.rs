@@ -7,6 +7,7 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/tool/pass/*.rs");
     t.pass("tests/ui/flow/pass/*.rs");
+    t.pass("tests/ui/tools/pass/*.rs");
     t.compile_fail("tests/ui/tool/fail/*.rs");
     t.compile_fail("tests/ui/flow/fail/*.rs");
     t.compile_fail("tests/ui/tools/fail/*.rs");

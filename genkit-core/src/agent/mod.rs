@@ -195,7 +195,8 @@ impl AgentBuilder {
         self
     }
 
-    /// Tools the model may call.
+    /// Tools the model may call: `[web_search]`, or different tools in a tuple,
+    /// `(web_search, read_file)` (an array holds one type).
     pub fn tools(mut self, tools: impl IntoTools) -> Self {
         tools.push_into(&mut self.inner.tools);
         self

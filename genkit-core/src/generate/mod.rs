@@ -181,7 +181,8 @@ impl GenerateBuilder {
     }
 
     /// Tools the model may call: `[web_search]`, `(web_search, read_file)`,
-    /// `vec![tool_ref]`, or registered names.
+    /// `vec![tool_ref]`, or registered names. Different tools go in a tuple: an array
+    /// holds one type (`[web_search, read_file]` is a type mismatch).
     pub fn tools(mut self, tools: impl IntoTools) -> Self {
         tools.push_into(&mut self.opts.tools);
         self
