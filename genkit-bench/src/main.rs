@@ -70,6 +70,17 @@ fn serve_main(args: &[String]) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// How many runs each row is.
+fn runs_sentence(plan: &Plan) -> String {
+    match plan.rust_runs {
+        0 | 1 => "Each row is one run.".into(),
+        n => format!(
+            "Each Rust row is the median of {n} runs, taken in turn with the other Rust rows \
+             (by chunks/s, generates/s or CPU per call); the peers and the agents row are one run."
+        ),
+    }
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -228,9 +239,10 @@ fn runner_main(args: &[String]) -> Result<(), String> {
             _ => " -- --smoke",
         };
         let mut doc = format!(
-            "# Benchmarks\n\nMeasured with `cargo run --release -p genkit-bench{flag}` on {}, {} s for the whole run.\n\nMachine: {}.\n\n{tables}\n{NOTES}",
+            "# Benchmarks\n\nMeasured with `cargo run --release -p genkit-bench{flag}` on {}, {} s for the whole run. {}\n\nMachine: {}.\n\n{tables}\n{NOTES}",
             date(),
             started.elapsed().as_secs(),
+            runs_sentence(&plan),
             machine()
         );
         // The serving section comes from genkit-axum's serve_load bench: keep it.

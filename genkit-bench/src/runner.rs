@@ -47,6 +47,9 @@ pub struct Plan {
     pub active_sessions: usize,
     /// Agents: turns each active session runs.
     pub agent_turns: usize,
+    /// Runs of each Rust row, taken in turn (reqwest, genkit-rs, .., reqwest, ..); the
+    /// table shows each row's median run. The peers run once (they take minutes).
+    pub rust_runs: usize,
 }
 
 impl Plan {
@@ -65,6 +68,7 @@ impl Plan {
                 idle_sessions: 200,
                 active_sessions: 20,
                 agent_turns: 3,
+                rust_runs: 1,
             },
             Mode::Quick => Plan {
                 mode,
@@ -78,6 +82,7 @@ impl Plan {
                 idle_sessions: 2_000,
                 active_sessions: 1_000,
                 agent_turns: 20,
+                rust_runs: 1,
             },
             Mode::Full => Plan {
                 mode,
@@ -86,11 +91,12 @@ impl Plan {
                 loop_duration: Duration::from_secs(5),
                 concurrencies: vec![1, 64, 256, 1024],
                 loop_latency_ms: 50,
-                stream_calls: 100,
+                stream_calls: 300,
                 startup_runs: 20,
                 idle_sessions: 10_000,
                 active_sessions: 1_000,
                 agent_turns: 20,
+                rust_runs: 3,
             },
         }
     }
@@ -360,18 +366,25 @@ impl Ctx<'_> {
         };
         let timeout =
             p.loop_duration + Duration::from_secs(if p.mode == Mode::Full { 120 } else { 40 });
-        let mut rows = Vec::new();
-        for (label, name) in rust {
-            let mut c = Command::new(self.exe);
-            c.args(["client", "--impl", name])
-                .env(crate::client::SINK_ENV, self.sink);
-            common(&mut c);
-            eprintln!("  {workload} c={concurrency}: {label}");
-            rows.push(Row {
-                label: label.to_string(),
-                result: run_client(c, timeout),
-            });
+        let mut runs: Vec<Vec<Result<ClientResult, String>>> = vec![Vec::new(); rust.len()];
+        for run in 0..p.rust_runs.max(1) {
+            for ((label, name), results) in rust.iter().zip(&mut runs) {
+                let mut c = Command::new(self.exe);
+                c.args(["client", "--impl", name])
+                    .env(crate::client::SINK_ENV, self.sink);
+                common(&mut c);
+                eprintln!("  {workload} c={concurrency}: {label} (run {})", run + 1);
+                results.push(run_client(c, timeout));
+            }
         }
+        let mut rows: Vec<Row> = rust
+            .iter()
+            .zip(runs)
+            .map(|((label, _), results)| Row {
+                label: label.to_string(),
+                result: median_run(workload, results),
+            })
+            .collect();
         for peer in self.peers {
             let mut c = Command::new(&peer.program);
             c.arg(&peer.script);
@@ -384,6 +397,28 @@ impl Ctx<'_> {
         }
         rows
     }
+}
+
+/// The run with the median of the workload's measure (streamed chunks/s, generates/s,
+/// else CPU per call); the first error if any run failed.
+fn median_run(
+    workload: &str,
+    results: Vec<Result<ClientResult, String>>,
+) -> Result<ClientResult, String> {
+    let mut ok = Vec::with_capacity(results.len());
+    for r in results {
+        ok.push(r?);
+    }
+    let key = |r: &ClientResult| match workload {
+        "stream" => r.chunks_per_s.unwrap_or(0.0),
+        "loop" => r.n as f64 / r.wall_s.unwrap_or(1.0).max(1e-9),
+        _ => r.cpu_s / (r.n.max(1) as f64),
+    };
+    ok.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    let middle = ok.len() / 2;
+    ok.into_iter()
+        .nth(middle)
+        .ok_or_else(|| "no run".to_string())
 }
 
 /// Median wall time of `runs` runs of the research example, or why not measured.
