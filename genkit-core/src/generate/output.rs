@@ -166,7 +166,7 @@ pub(crate) fn inject_instructions(messages: &mut [Message], text: String) {
     let mut meta = Map::new();
     meta.insert("purpose".into(), Value::from("output"));
     let mut part = Part::text(text);
-    part.metadata = Some(meta);
+    part.metadata = Some(Box::new(meta));
     let msg = &mut messages[i];
     match msg
         .content

@@ -43,7 +43,7 @@ pub(crate) async fn resolve(
         let Some(req) = part.tool_request.clone() else {
             continue;
         };
-        let meta = part.metadata.get_or_insert_with(Map::new);
+        let meta = part.metadata.get_or_insert_with(Box::default);
         // a. a completed call's pending output
         if let Some(pending) = meta.get("pendingOutput").filter(|v| !is_falsy(v)).cloned() {
             meta.remove("pendingOutput");
@@ -87,7 +87,7 @@ pub(crate) async fn resolve(
     let rerun = try_join_all(
         restarts
             .iter()
-            .map(|p| run_one(turns, p, p.metadata.clone())),
+            .map(|p| run_one(turns, p, p.metadata.as_deref().cloned())),
     )
     .await?;
     for outcome in rerun {

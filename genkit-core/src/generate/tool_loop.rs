@@ -306,7 +306,7 @@ pub(crate) async fn run_one(
         context: turns.context.clone(),
     };
     let call = ToolCall {
-        request: req.clone(),
+        request: crate::types::ToolRequest::clone(req),
         tool,
         context,
     };
@@ -324,7 +324,7 @@ pub(crate) async fn run_one(
 /// Runs every tool request of `message` concurrently; the first error cancels the rest.
 async fn run_tools(turns: &Turns<'_>, message: &Message, turn: u32) -> Result<Vec<Outcome>> {
     try_join_all(message.content.iter().map(|part| async move {
-        run_one(turns, part, part.metadata.clone())
+        run_one(turns, part, part.metadata.as_deref().cloned())
             .await
             .map_err(|e| {
                 let name = part
@@ -362,14 +362,14 @@ fn interrupted_message(mut message: Message, outcomes: Vec<Outcome>) -> Message 
         match outcome {
             Outcome::Interrupt(meta) => {
                 part.metadata
-                    .get_or_insert_with(Map::new)
+                    .get_or_insert_with(Box::default)
                     .insert("interrupt".into(), meta);
             }
             Outcome::Done(response) => {
                 let output = response.tool_response.and_then(|r| r.output);
                 if let Some(output) = output.filter(|o| !o.is_null()) {
                     part.metadata
-                        .get_or_insert_with(Map::new)
+                        .get_or_insert_with(Box::default)
                         .insert("pendingOutput".into(), output);
                 }
             }
