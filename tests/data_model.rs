@@ -341,7 +341,10 @@ fn full_request() -> GenerateRequest {
             ),
             Message::model("It is 21°C."),
             with_meta,
-        ],
+        ]
+        .into_iter()
+        .map(Arc::new)
+        .collect(),
         config: Some(json!({
             "temperature": 0.2,
             "maxOutputTokens": 256,
@@ -605,14 +608,14 @@ fn generate_requests_validate() {
     check(
         "GenerateRequest",
         &GenerateRequest {
-            messages: vec![Message::user("hi")],
+            messages: vec![Message::user("hi").into()],
             ..Default::default()
         },
     );
     check(
         "GenerateRequest",
         &GenerateRequest {
-            messages: vec![Message::user("hi")],
+            messages: vec![Message::user("hi").into()],
             tools: Some(vec![]),
             output: Some(OutputConfig::default()),
             config: Some(json!({})),

@@ -87,9 +87,14 @@ pub(crate) enum HistoryLimit {
 }
 
 impl HistoryLimit {
-    pub(crate) fn apply(&self, mut history: Vec<Message>) -> Vec<Message> {
+    pub(crate) fn apply(&self, mut history: Vec<Arc<Message>>) -> Vec<Arc<Message>> {
         match self {
-            HistoryLimit::Custom(f) => f(history),
+            // The function gets (and returns) owned messages; the turn shares again
+            // those it returns unchanged.
+            HistoryLimit::Custom(f) => f(history.iter().map(|m| Message::clone(m)).collect())
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
             HistoryLimit::Last(n) => {
                 let preamble = history
                     .iter()

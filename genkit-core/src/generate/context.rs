@@ -26,7 +26,7 @@
 //! use genkit_core::{DocumentData, GenerateRequest, Message, Part, Role};
 //!
 //! let request = GenerateRequest {
-//!     messages: vec![Message::new(Role::User, vec![Part::text("Capital of France?")])],
+//!     messages: vec![Message::new(Role::User, vec![Part::text("Capital of France?")]).into()],
 //!     docs: Some(vec![DocumentData::from("Paris is the capital of France.").with_metadata("id", "d1")]),
 //!     ..Default::default()
 //! };
@@ -205,7 +205,7 @@ impl AugmentWithContext {
         let mut meta = Map::new();
         meta.insert("purpose".into(), Value::from("context"));
         let mut out = request.clone();
-        let content = &mut out.messages[target].content;
+        let content = &mut Arc::make_mut(&mut out.messages[target]).content;
         match existing {
             Some(i) => {
                 let part = &mut content[i];
@@ -295,7 +295,10 @@ mod tests {
                 Message::new(Role::User, vec![Part::text("first")]),
                 Message::new(Role::Model, vec![Part::text("ok")]),
                 Message::new(Role::User, content),
-            ],
+            ]
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect::<Vec<_>>(),
             docs: Some(docs),
             ..Default::default()
         }

@@ -115,11 +115,11 @@ async fn run(
 
     let mut messages = Vec::with_capacity(opts.messages.len() + 2);
     if let Some(system) = opts.system.take() {
-        messages.push(Message::new(Role::System, system));
+        messages.push(Arc::new(Message::new(Role::System, system)));
     }
     messages.append(&mut opts.messages);
     if let Some(prompt) = opts.prompt.take() {
-        messages.push(Message::new(Role::User, prompt));
+        messages.push(Arc::new(Message::new(Role::User, prompt)));
     }
     if messages.is_empty() {
         return Err(Error::invalid_argument(
@@ -148,7 +148,7 @@ async fn run(
         if let Some(c) = &chunks {
             c.send(tool_chunk(message_index, &tool_msg)).await;
         }
-        messages.push(tool_msg);
+        messages.push(Arc::new(tool_msg));
         message_index += 1;
     }
 
@@ -252,8 +252,8 @@ async fn run(
         }
         // The model normally dropped its handle on the request: this pushes in place.
         let r = Arc::make_mut(&mut request);
-        r.messages.push(message);
-        r.messages.push(tool_msg);
+        r.messages.push(Arc::new(message));
+        r.messages.push(Arc::new(tool_msg));
         turn += 1;
         message_index = tool_index + 1;
     }

@@ -265,7 +265,7 @@ impl GenerateResponse {
         let mut out: Vec<Message> = self
             .request
             .as_ref()
-            .map(|r| r.messages.clone())
+            .map(|r| r.messages.iter().map(|m| Message::clone(m)).collect())
             .unwrap_or_default();
         if let Some(m) = &self.message {
             out.push(m.clone());
@@ -339,7 +339,9 @@ impl GenerateResponseChunk {
 
     /// Tool requests in this chunk.
     pub fn tool_requests(&self) -> impl Iterator<Item = &ToolRequest> {
-        self.content.iter().filter_map(|p| p.tool_request.as_deref())
+        self.content
+            .iter()
+            .filter_map(|p| p.tool_request.as_deref())
     }
 
     /// The partial output so far (see [`output`](Self::output)), deserialized into
