@@ -478,14 +478,15 @@ impl Agent {
 }
 
 /// One traced invocation of the agent.
-async fn invoke(
+/// Not an `async fn`: the span's future holds the run once, not twice.
+fn invoke(
     inner: Arc<AgentInner>,
     ai: Genkit,
     init: AgentInit,
     inputs: mpsc::UnboundedReceiver<Box<AgentInput>>,
     sink: Sink,
     context: Option<Arc<Value>>,
-) -> Result<AgentOutput> {
+) -> impl Future<Output = Result<AgentOutput>> {
     let name = inner.name.clone();
     let key = format!("/agent/{name}");
     let meta = crate::trace::SpanMeta {
@@ -516,5 +517,5 @@ async fn invoke(
             .run(inputs)
             .await
     };
-    traced.run(fut).await
+    traced.run(fut)
 }

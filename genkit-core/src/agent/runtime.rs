@@ -340,13 +340,15 @@ impl Runtime {
         out
     }
 
-    async fn traced_turn(
-        &mut self,
+    /// A turn inside its span and with its session current. Not an `async fn`, which
+    /// would hold the turn's future twice (argument and awaitee) at each wrapper.
+    fn traced_turn<'a>(
+        &'a mut self,
         input: AgentInput,
-        snapshot_id: &str,
+        snapshot_id: &'a str,
         persist: bool,
         abort: Option<Arc<Notify>>,
-    ) -> Result<TurnEndKind> {
+    ) -> impl Future<Output = Result<TurnEndKind>> + 'a {
         let name = format!("{}#{}", self.agent.name, self.turn_index);
         let session_id = self.session_id.clone();
         let meta = SpanMeta {
@@ -360,8 +362,7 @@ impl Runtime {
         // turn takes it.
         let traced = ActionSpan::open(meta, Some(&input), None);
         let session = self.session.clone();
-        let fut = session.scope(self.turn(input, snapshot_id, persist, abort));
-        traced.run(fut).await
+        traced.run(session.scope(self.turn(input, snapshot_id, persist, abort)))
     }
 
     async fn turn(

@@ -18,12 +18,13 @@ use crate::types::{
     FinishReason, GenerateRequest, GenerateResponse, GenerateResponseChunk, Message, Part, Role,
 };
 
-/// Runs one whole generate call inside its `generate` span (`t:util`).
-pub(crate) async fn generate(
+/// Runs one whole generate call inside its `generate` span (`t:util`). Not an `async
+/// fn`, which would hold the call's future twice.
+pub(crate) fn generate(
     ai: Genkit,
     mut opts: GenerateOptions,
     chunks: Option<ChunkOut>,
-) -> Result<GenerateResponse> {
+) -> impl Future<Output = Result<GenerateResponse>> {
     if opts.context.is_none() {
         opts.context = crate::trace::current_context();
     }
@@ -39,7 +40,7 @@ pub(crate) async fn generate(
     // The options are turned into JSON only for a layer that reads the span's input.
     let input = super::util::OptionsForTrace(&opts);
     let traced = ActionSpan::open(meta, Some(&input), context);
-    traced.run(run(ai, opts, chunks)).await
+    traced.run(run(ai, opts, chunks))
 }
 
 /// What every turn shares.
