@@ -556,7 +556,8 @@ impl Runtime {
                 }
             }
         }
-        let response = stream.response().await?;
+        // The loop read the stream to its end (an abort returned above).
+        let response = stream.into_response()?;
         let reason = response
             .finish_reason
             .map(AgentFinishReason::from)

@@ -95,6 +95,17 @@ impl GenerateStream {
         Poll::Ready(Some(Ok(chunk)))
     }
 
+    /// The final response of a stream read to its end (`next()` gave `None`, or the
+    /// error): unlike [`response`](Self::response), no future that holds the stream
+    /// again.
+    pub(crate) fn into_response(mut self) -> Result<GenerateResponse> {
+        self.result.take().unwrap_or_else(|| {
+            Err(crate::Error::internal(
+                "the generation ended without a result",
+            ))
+        })
+    }
+
     /// Waits for the end of the generation (dropping chunks not yet read) and returns the
     /// final response.
     pub async fn response(mut self) -> Result<GenerateResponse> {
