@@ -163,18 +163,18 @@ fn enum_values(def: &str) -> Vec<String> {
 
 fn every_part() -> Vec<(&'static str, Part)> {
     let mut custom = Part::default();
-    custom.custom = Some(obj(
+    custom.custom = Some(Box::new(obj(
         json!({"executableCode": {"language": "PYTHON", "code": "print(1)"}}),
-    ));
+    )));
     let mut custom_with_data = Part::default();
-    custom_with_data.custom = Some(obj(json!({"kind": "x"})));
-    custom_with_data.data = Some(json!([1, 2]));
+    custom_with_data.custom = Some(Box::new(obj(json!({"kind": "x"}))));
+    custom_with_data.data = Some(Box::new(json!([1, 2])));
     let mut resource = Part::default();
-    resource.resource = Some(Resource {
+    resource.resource = Some(Box::new(Resource {
         uri: "file:///docs/readme.md".into(),
-    });
+    }));
     let mut text_with_custom = Part::text("hi");
-    text_with_custom.custom = Some(obj(json!({"thoughtSignature": "abc=="})));
+    text_with_custom.custom = Some(Box::new(obj(json!({"thoughtSignature": "abc=="}))));
     let mut partial_request = Part::tool_request("search", Some("c1".into()), json!({"q": "r"}));
     partial_request.tool_request.as_mut().unwrap().partial = Some(true);
     let mut request_without_input = Part::tool_request("now", None, json!(null));
@@ -341,7 +341,10 @@ fn full_request() -> GenerateRequest {
             ),
             Message::model("It is 21°C."),
             with_meta,
-        ],
+        ]
+        .into_iter()
+        .map(Arc::new)
+        .collect(),
         config: Some(json!({
             "temperature": 0.2,
             "maxOutputTokens": 256,
@@ -605,14 +608,14 @@ fn generate_requests_validate() {
     check(
         "GenerateRequest",
         &GenerateRequest {
-            messages: vec![Message::user("hi")],
+            messages: vec![Message::user("hi").into()],
             ..Default::default()
         },
     );
     check(
         "GenerateRequest",
         &GenerateRequest {
-            messages: vec![Message::user("hi")],
+            messages: vec![Message::user("hi").into()],
             tools: Some(vec![]),
             output: Some(OutputConfig::default()),
             config: Some(json!({})),
@@ -1072,7 +1075,7 @@ fn arbitrary_json_survives_where_genkit_allows_it() {
 
     // Part: data (any), custom (map), metadata (map), tool input/output (any).
     let mut p = Part::data(any.clone()).with_metadata("deep", any.clone());
-    p.custom = Some(any_obj.clone());
+    p.custom = Some(Box::new(any_obj.clone()));
     let back = round_trip::<Part>("Part", serde_json::to_value(&p).unwrap());
     assert_eq!(back, p);
     for p in [

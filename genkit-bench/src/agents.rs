@@ -3,9 +3,13 @@
 //!
 //! * **idle**: `idle` sessions, each after one turn (its snapshot, with the user message
 //!   and the answer, held by the store); the process's RSS growth over them.
-//! * **active**: `active` sessions (the first of the idle ones), each running `turns`
-//!   turns one after the other (or, with `turns` 0, turn after turn for the duration);
-//!   turns per second over the time all of them took.
+//! * **active**: `active` sessions (`session-0`, `session-1`, …: the first of the idle
+//!   ones, if any, else new ones), each running `turns` turns one after the other (or,
+//!   with `turns` 0, turn after turn for the duration); turns per second over the time
+//!   all of them took.
+//!
+//! The runner measures the two in separate processes (`idle` 0 for the active run, `active`
+//! 0 for the idle one), so the active run's peak RSS is that of its sessions alone.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -109,7 +113,7 @@ pub async fn run(
     for i in 0..active {
         let (agent, lat, failed) = (agent.clone(), lat.clone(), failed.clone());
         sessions.spawn(async move {
-            let session = format!("session-{}", i % idle.max(1));
+            let session = format!("session-{i}");
             let mut done_turns = 0;
             while Instant::now() < deadline && (turns == 0 || done_turns < turns) {
                 done_turns += 1;

@@ -36,7 +36,7 @@ pub struct Agents {
     pub p99_ms: f64,
     /// CPU per turn (ms).
     pub cpu_ms_per_turn: f64,
-    /// Peak RSS of the process (MiB).
+    /// Peak RSS of the active sessions' process (MiB; the idle sessions run in another).
     pub peak_rss_mib: f64,
 }
 
@@ -251,7 +251,7 @@ impl Report {
             Ok(a) => {
                 let _ = writeln!(
                     s,
-                    "| RSS per 10,000 idle sessions (MiB; {} sessions after one turn each) | {} |",
+                    "| RSS per 10,000 idle sessions (MiB; {} sessions after one turn each, own process) | {} |",
                     a.idle_sessions,
                     f(a.rss_mib_per_10k_idle)
                 );
@@ -269,7 +269,11 @@ impl Report {
                     f(a.p99_ms)
                 );
                 let _ = writeln!(s, "| CPU ms / turn | {} |", f(a.cpu_ms_per_turn));
-                let _ = writeln!(s, "| peak RSS (MiB) | {} |", f(a.peak_rss_mib));
+                let _ = writeln!(
+                    s,
+                    "| peak RSS with the active sessions (MiB; own process, no idle sessions) | {} |",
+                    f(a.peak_rss_mib)
+                );
             }
             Err(e) => {
                 let _ = writeln!(s, "| RSS per 10,000 idle sessions | not measured: {e} |");

@@ -469,29 +469,34 @@ fn startup(exe: &Path, plan: &Plan) -> Result<(f64, usize, PathBuf), String> {
 /// The longest the active sessions of the agents workload may take for their turns.
 const AGENTS_CAP: Duration = Duration::from_secs(120);
 
-/// The agents workload in its own process.
+/// The agents workload: the idle sessions in one process, the active sessions in another
+/// (so the active run's peak RSS is its sessions' alone, not on top of the idle ones).
 fn agents(exe: &Path, plan: &Plan) -> Result<crate::report::Agents, String> {
+    let client = |server: &Server, idle: usize, active: usize| {
+        let mut c = Command::new(exe);
+        c.args([
+            "client",
+            "--impl",
+            "genkit-rs",
+            "--workload",
+            "agents",
+            "--base-url",
+            &server.base_url,
+        ])
+        .args(["--calls", &idle.to_string()])
+        .args(["--concurrency", &active.to_string()])
+        .args(["--turns", &plan.agent_turns.to_string()])
+        // Every active session runs its turns; the duration is only a cap.
+        .args(["--duration-s", &AGENTS_CAP.as_secs_f64().to_string()]);
+        run_client(c, AGENTS_CAP + Duration::from_secs(120))
+    };
     let server = start_server(exe, "loop", 0)?;
-    let mut c = Command::new(exe);
-    c.args([
-        "client",
-        "--impl",
-        "genkit-rs",
-        "--workload",
-        "agents",
-        "--base-url",
-        &server.base_url,
-    ])
-    .args(["--calls", &plan.idle_sessions.to_string()])
-    .args(["--concurrency", &plan.active_sessions.to_string()])
-    .args(["--turns", &plan.agent_turns.to_string()])
-    // Every active session runs its turns; the duration is only a cap.
-    .args(["--duration-s", &AGENTS_CAP.as_secs_f64().to_string()]);
-    let r = run_client(c, AGENTS_CAP + Duration::from_secs(120))?;
-    let idle = r.idle_sessions.unwrap_or(0).max(1) as f64;
+    let idle_run = client(&server, plan.idle_sessions, 0)?;
+    let r = client(&server, 0, plan.active_sessions)?;
+    let idle = idle_run.idle_sessions.unwrap_or(0).max(1) as f64;
     Ok(crate::report::Agents {
-        idle_sessions: r.idle_sessions.unwrap_or(0),
-        rss_mib_per_10k_idle: r.idle_rss_kb.unwrap_or(0) as f64 / 1024.0 * 10_000.0 / idle,
+        idle_sessions: idle_run.idle_sessions.unwrap_or(0),
+        rss_mib_per_10k_idle: idle_run.idle_rss_kb.unwrap_or(0) as f64 / 1024.0 * 10_000.0 / idle,
         active_sessions: plan.active_sessions,
         turns_per_session: plan.agent_turns,
         turns_per_s: r

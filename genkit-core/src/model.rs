@@ -116,7 +116,7 @@ pub struct ChunkSender {
 /// A chunk channel, typed or JSON.
 #[derive(Clone)]
 pub(crate) enum ChunkOut {
-    Typed(mpsc::Sender<GenerateResponseChunk>),
+    Typed(mpsc::Sender<Box<GenerateResponseChunk>>),
     Json(mpsc::Sender<Value>),
 }
 
@@ -126,7 +126,7 @@ impl ChunkOut {
         // generation): nothing is lost that anyone could still read.
         match self {
             ChunkOut::Typed(tx) => {
-                let _ = tx.send(chunk).await;
+                let _ = tx.send(Box::new(chunk)).await;
             }
             ChunkOut::Json(tx) => {
                 if let Ok(v) = serde_json::to_value(&chunk) {

@@ -255,40 +255,48 @@ impl ActionSpan {
 
     /// Runs `fut` inside the span, then records its output (serialized only when a
     /// layer reads it) and its state.
-    pub(crate) async fn run<T, F>(self, fut: F) -> Result<T>
+    ///
+    /// Not an `async fn`: one of those would hold `fut` twice (its argument and the
+    /// future it awaits), and an agent's turn, a generate and a model call each run
+    /// inside such a span, so every level doubled the space a call in flight keeps.
+    /// The combinators hold it once.
+    pub(crate) fn run<T, F>(self, fut: F) -> impl Future<Output = Result<T>>
     where
         T: Serialize,
         F: Future<Output = Result<T>>,
     {
+        use futures::future::{Either, FutureExt};
         let ActionSpan {
             span,
             scope,
             failure_marked,
         } = self;
         let Some(failure_marked) = failure_marked else {
-            return SCOPE.scope(scope, fut).await;
+            return Either::Left(SCOPE.scope(scope, fut));
         };
-        let result = SCOPE.scope(scope, fut.instrument(span.clone())).await;
-        match &result {
-            Ok(out) => {
-                span.record("genkit:output", tracing::field::display(Json(out)));
-                span.record("genkit:state", "success");
-            }
-            Err(Error::Interrupt { metadata }) => {
-                // An interrupt is a result of the tool, not a failure of the trace.
-                span.record("genkit:output", tracing::field::display(Json(metadata)));
-                span.record("genkit:state", "success");
-            }
-            Err(e) => {
-                span.record("genkit:state", "error");
-                span.record("exception.message", e.to_string().as_str());
-                span.record("genkit:status", e.status().name());
-                if !failure_marked.swap(true, Ordering::Relaxed) {
-                    span.record("genkit:isFailureSource", true);
+        let traced = SCOPE.scope(scope, fut.instrument(span.clone()));
+        Either::Right(traced.map(move |result| {
+            match &result {
+                Ok(out) => {
+                    span.record("genkit:output", tracing::field::display(Json(out)));
+                    span.record("genkit:state", "success");
+                }
+                Err(Error::Interrupt { metadata }) => {
+                    // An interrupt is a result of the tool, not a failure of the trace.
+                    span.record("genkit:output", tracing::field::display(Json(metadata)));
+                    span.record("genkit:state", "success");
+                }
+                Err(e) => {
+                    span.record("genkit:state", "error");
+                    span.record("exception.message", e.to_string().as_str());
+                    span.record("genkit:status", e.status().name());
+                    if !failure_marked.swap(true, Ordering::Relaxed) {
+                        span.record("genkit:isFailureSource", true);
+                    }
                 }
             }
-        }
-        result
+            result
+        }))
     }
 }
 
@@ -358,5 +366,42 @@ impl<T: Serialize> ErasedSerialize for T {
             Ok(written) => written,
             Err(_) => f.write_str(&json_string(self)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A span holds its action's future once, not twice (an `async fn` wrapper would
+    /// keep the argument and the awaited future), whether or not a layer listens.
+    #[test]
+    fn a_span_holds_its_future_once() {
+        let work = || async {
+            let buf = [1u8; 4096];
+            tokio::task::yield_now().await;
+            Ok::<_, Error>(buf.iter().map(|b| usize::from(*b)).sum::<usize>())
+        };
+        let inner = std::mem::size_of_val(&work());
+        assert!(inner >= 4096);
+        let meta = SpanMeta {
+            name: "t",
+            kind: "action",
+            subtype: None,
+            key: None,
+            session_id: None,
+        };
+        let traced = ActionSpan::open(meta, None, None).run(work());
+        let size = std::mem::size_of_val(&traced);
+        assert!(
+            size < inner + 1024,
+            "{size} bytes around a {inner}-byte future"
+        );
+        let out = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(traced)
+            .expect("the work's result");
+        assert_eq!(out, 4096);
     }
 }

@@ -46,6 +46,7 @@ impl Client {
         api_version: &str,
         key: ApiKey,
         timeout: Duration,
+        max_idle: usize,
         local: Option<Arc<LocalGemini>>,
     ) -> Result<Client> {
         let mut headers = HeaderMap::new();
@@ -62,6 +63,7 @@ impl Client {
         );
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(max_idle)
             .default_headers(headers)
             .connect_timeout(timeout.min(Duration::from_secs(30)))
             .build()

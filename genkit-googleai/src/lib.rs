@@ -52,6 +52,7 @@ pub use embedder::{EmbedOptions, dimensions as embedder_dimensions};
 pub use model::{gemini_info, gemini_supports};
 pub use plugin::{
     BASE_URL_VAR, Backend, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_EMBEDDERS,
-    DEFAULT_MODELS, DEFAULT_TIMEOUT, GoogleAi, KEY_VARS, KNOWN_MODELS,
+    DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MODELS, DEFAULT_TIMEOUT, GoogleAi, KEY_VARS,
+    KNOWN_MODELS,
 };
 pub use server::LocalGemini;

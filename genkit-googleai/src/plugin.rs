@@ -40,6 +40,10 @@ pub const KNOWN_MODELS: [&str; 8] = [
 /// The default request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// How many idle connections to the API the plugin keeps by default (see
+/// [`GoogleAi::with_max_idle_connections`]).
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 64;
+
 /// The key the plugin sends to an in-process local server (which accepts any key).
 const LOCAL_KEY: &str = "local-gemini";
 
@@ -66,6 +70,7 @@ pub struct GoogleAi {
     models: Vec<String>,
     embedders: Vec<String>,
     timeout: Duration,
+    max_idle: usize,
     local: Option<Arc<LocalGemini>>,
     /// Built by `init`; shared by every model and embedder, resolved ones too.
     client: OnceLock<Arc<Client>>,
@@ -154,6 +159,7 @@ impl GoogleAi {
             models: DEFAULT_MODELS.iter().map(|s| s.to_string()).collect(),
             embedders: DEFAULT_EMBEDDERS.iter().map(|s| s.to_string()).collect(),
             timeout: DEFAULT_TIMEOUT,
+            max_idle: DEFAULT_MAX_IDLE_CONNECTIONS,
             local: None,
             client: OnceLock::new(),
         }
@@ -228,6 +234,19 @@ impl GoogleAi {
         self
     }
 
+    /// How many idle connections to the API to keep (default
+    /// [`DEFAULT_MAX_IDLE_CONNECTIONS`], 64); one beyond them is closed when its call
+    /// ends. Calls in flight are not limited: a burst of 1,000 calls opens what it
+    /// needs, and afterwards 64 stay. Each HTTP/1 connection holds ~30 KB of buffers
+    /// (more with TLS), and the connection pool opens a spare one whenever a call
+    /// starts while all are busy, so without a bound a process with 1,000 calls in
+    /// flight kept ~1,900 connections (agents benchmark: peak RSS 114 -> 98 MiB at
+    /// 64, same turns/s). `usize::MAX` keeps every one (reqwest's default).
+    pub fn with_max_idle_connections(mut self, max: usize) -> Self {
+        self.max_idle = max;
+        self
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -273,6 +292,7 @@ impl Plugin for GoogleAi {
             &self.api_version,
             self.key.clone(),
             self.timeout,
+            self.max_idle,
             self.local.clone(),
         )?);
         let client = self.client.get_or_init(|| client).clone();

@@ -237,14 +237,16 @@ pub(crate) fn with_listing(
                 return None;
             }
             let mut r = request.clone();
-            r.messages[i].content[j] = part;
+            Arc::make_mut(&mut r.messages[i]).content[j] = part;
             return Some(r);
         }
     }
     let mut r = request.clone();
     match r.messages.iter_mut().find(|m| m.role == Role::System) {
-        Some(system) => system.content.push(part),
-        None => r.messages.insert(0, Message::new(Role::System, vec![part])),
+        Some(system) => Arc::make_mut(system).content.push(part),
+        None => r
+            .messages
+            .insert(0, Arc::new(Message::new(Role::System, vec![part]))),
     }
     Some(r)
 }

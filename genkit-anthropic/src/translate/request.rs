@@ -278,7 +278,10 @@ fn tool(t: &ToolDefinition) -> Result<wire::Tool<'_>> {
     })
 }
 
-fn add_messages<'a>(body: &mut MessagesRequest<'a>, messages: &'a [Message]) -> Result<()> {
+fn add_messages<'a>(
+    body: &mut MessagesRequest<'a>,
+    messages: &'a [std::sync::Arc<Message>],
+) -> Result<()> {
     for (i, m) in messages.iter().enumerate() {
         let place = || format!("messages[{i}]");
         if m.role == Role::System {
@@ -703,7 +706,10 @@ mod tests {
                 Message::system("be brief"),
                 Message::user("hi"),
                 Message::model("hello"),
-            ],
+            ]
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect::<Vec<_>>(),
             config: Some(json!({"temperature": 0.5, "topK": 3, "stopSequences": ["x"]})),
             ..Default::default()
         };
@@ -723,7 +729,10 @@ mod tests {
     #[test]
     fn thinking_budget_raises_the_default_max_tokens() {
         let req = GenerateRequest {
-            messages: vec![Message::user("hi")],
+            messages: vec![Message::user("hi")]
+                .into_iter()
+                .map(std::sync::Arc::new)
+                .collect::<Vec<_>>(),
             config: Some(json!({"thinking": {"enabled": true, "budgetTokens": 8000}})),
             ..Default::default()
         };
@@ -756,7 +765,10 @@ mod tests {
                     Part::reasoning("signed").with_metadata("thoughtSignature", json!("c2ln")),
                     Part::text("ok"),
                 ],
-            )],
+            )]
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect::<Vec<_>>(),
             ..Default::default()
         };
         let v = translate(&req);
@@ -780,7 +792,10 @@ mod tests {
                 "additionalProperties": false, "required": ["age"]})
         );
         let req = GenerateRequest {
-            messages: vec![Message::user("x")],
+            messages: vec![Message::user("x")]
+                .into_iter()
+                .map(std::sync::Arc::new)
+                .collect::<Vec<_>>(),
             output: Some(OutputConfig {
                 format: Some("json".into()),
                 schema: Some(s),

@@ -145,7 +145,7 @@ fn custom_part(key: &str, v: Value) -> Part {
     let mut m = Map::new();
     m.insert(key.into(), v);
     let mut p = Part::default();
-    p.custom = Some(m);
+    p.custom = Some(Box::new(m));
     p
 }
 

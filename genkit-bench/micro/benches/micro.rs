@@ -86,7 +86,7 @@ fn loop_request() -> GenerateRequest {
         ));
     }
     GenerateRequest {
-        messages,
+        messages: messages.into_iter().map(Arc::new).collect(),
         tools: Some(vec![search.definition().clone(), tool.definition().clone()]),
         ..Default::default()
     }

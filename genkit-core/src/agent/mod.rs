@@ -87,9 +87,14 @@ pub(crate) enum HistoryLimit {
 }
 
 impl HistoryLimit {
-    pub(crate) fn apply(&self, mut history: Vec<Message>) -> Vec<Message> {
+    pub(crate) fn apply(&self, mut history: Vec<Arc<Message>>) -> Vec<Arc<Message>> {
         match self {
-            HistoryLimit::Custom(f) => f(history),
+            // The function gets (and returns) owned messages; the turn shares again
+            // those it returns unchanged.
+            HistoryLimit::Custom(f) => f(history.iter().map(|m| Message::clone(m)).collect())
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
             HistoryLimit::Last(n) => {
                 let preamble = history
                     .iter()
@@ -474,14 +479,15 @@ impl Agent {
 }
 
 /// One traced invocation of the agent.
-async fn invoke(
+/// Not an `async fn`: the span's future holds the run once, not twice.
+fn invoke(
     inner: Arc<AgentInner>,
     ai: Genkit,
     init: AgentInit,
     inputs: mpsc::UnboundedReceiver<Box<AgentInput>>,
     sink: Sink,
     context: Option<Arc<Value>>,
-) -> Result<AgentOutput> {
+) -> impl Future<Output = Result<AgentOutput>> {
     let name = inner.name.clone();
     let key = format!("/agent/{name}");
     let meta = crate::trace::SpanMeta {
@@ -512,5 +518,5 @@ async fn invoke(
             .run(inputs)
             .await
     };
-    traced.run(fut).await
+    traced.run(fut)
 }

@@ -225,7 +225,7 @@ pub(crate) struct Runtime {
     pub(crate) check_head: bool,
     pub(crate) sink: Sink,
     pub(crate) turn_index: u32,
-    pub(crate) last_message: Option<Message>,
+    pub(crate) last_message: Option<Arc<Message>>,
     pub(crate) last_finish: Option<AgentFinishReason>,
     pub(crate) context: Option<Arc<Value>>,
 }
@@ -320,7 +320,7 @@ impl Runtime {
             session_id: Some(self.session_id.clone()),
             snapshot_id: self.parent.clone().filter(|_| self.agent.store.is_some()),
             state: self.agent.store.is_none().then(|| self.state()),
-            message: self.last_message.clone(),
+            message: self.last_message.as_deref().cloned(),
             artifacts: (!artifacts.is_empty()).then_some(artifacts),
             finish_reason: self.last_finish,
             error: None,
@@ -340,13 +340,15 @@ impl Runtime {
         out
     }
 
-    async fn traced_turn(
-        &mut self,
+    /// A turn inside its span and with its session current. Not an `async fn`, which
+    /// would hold the turn's future twice (argument and awaitee) at each wrapper.
+    fn traced_turn<'a>(
+        &'a mut self,
         input: AgentInput,
-        snapshot_id: &str,
+        snapshot_id: &'a str,
         persist: bool,
         abort: Option<Arc<Notify>>,
-    ) -> Result<TurnEndKind> {
+    ) -> impl Future<Output = Result<TurnEndKind>> + 'a {
         let name = format!("{}#{}", self.agent.name, self.turn_index);
         let session_id = self.session_id.clone();
         let meta = SpanMeta {
@@ -360,8 +362,7 @@ impl Runtime {
         // turn takes it.
         let traced = ActionSpan::open(meta, Some(&input), None);
         let session = self.session.clone();
-        let fut = session.scope(self.turn(input, snapshot_id, persist, abort));
-        traced.run(fut).await
+        traced.run(session.scope(self.turn(input, snapshot_id, persist, abort)))
     }
 
     async fn turn(
@@ -490,19 +491,19 @@ impl Runtime {
         if let Some(resume) = &input.resume {
             validate_resume(&self.messages, resume)?;
         }
-        // The pre-turn history stays as it is (shared) until the turn succeeds; the
-        // request gets its own copy of the messages.
-        let mut history = Vec::with_capacity(self.messages.len() + 2);
+        // The pre-turn history stays as it is until the turn succeeds; the request
+        // shares its messages (copies the pointers, not the messages).
+        let mut history: Vec<Arc<Message>> = Vec::with_capacity(self.messages.len() + 2);
         if let Some(system) = &agent.system {
             let mut m = Message::new(Role::System, system.clone());
             let mut meta = Map::new();
             meta.insert(PREAMBLE_KEY.into(), Value::Bool(true));
             m.metadata = Some(meta);
-            history.push(m);
+            history.push(Arc::new(m));
         }
-        history.extend(self.messages.iter().cloned());
+        history.extend(self.messages.as_shared().iter().cloned());
         if let Some(m) = input.message {
-            history.push(m);
+            history.push(Arc::new(m));
         }
         if let Some(limit) = &agent.history {
             history = limit.apply(history);
@@ -555,7 +556,8 @@ impl Runtime {
                 }
             }
         }
-        let response = stream.response().await?;
+        // The loop read the stream to its end (an abort returned above).
+        let response = stream.into_response()?;
         let reason = response
             .finish_reason
             .map(AgentFinishReason::from)
@@ -717,7 +719,10 @@ fn is_preamble(m: &Message) -> bool {
 
 /// The request's messages without the preamble, plus the response message: moved out
 /// of the response, not copied, when nothing else holds the request.
-fn persisted_messages(response: GenerateResponse, last: &mut Option<Message>) -> Vec<Message> {
+fn persisted_messages(
+    response: GenerateResponse,
+    last: &mut Option<Arc<Message>>,
+) -> Vec<Arc<Message>> {
     let GenerateResponse {
         message, request, ..
     } = response;
@@ -730,6 +735,7 @@ fn persisted_messages(response: GenerateResponse, last: &mut Option<Message>) ->
     };
     msgs.retain(|m| !is_preamble(m));
     if let Some(m) = message {
+        let m = Arc::new(m);
         *last = Some(m.clone());
         msgs.push(m);
     }

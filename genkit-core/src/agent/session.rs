@@ -65,8 +65,10 @@ impl Session {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) async fn scope<F: Future>(&self, fut: F) -> F::Output {
-        CURRENT.scope(self.clone(), fut).await
+    /// `fut` with this session as the current one (not an `async fn`, which would hold
+    /// `fut` twice).
+    pub(crate) fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> + use<F> {
+        CURRENT.scope(self.clone(), fut)
     }
 
     /// The session id.

@@ -251,7 +251,7 @@ impl SessionState {
 /// ```
 /// use genkit_core::Message;
 /// use genkit_core::agent::Messages;
-/// let mut history: Messages = vec![Message::user("hi")].into();
+/// let mut history: Messages = vec![Message::user("hi")].into_iter().map(std::sync::Arc::new).collect::<Vec<_>>().into();
 /// let saved = history.clone(); // shares the message
 /// history.push(Message::model("hello"));
 /// assert_eq!(saved.len(), 1);
@@ -325,20 +325,21 @@ impl Messages {
     /// message is found here (a history limit drops the earliest ones), position by
     /// position up to the first difference. A turn thus keeps one copy of the earlier
     /// messages.
-    pub(crate) fn share_prefix(&self, messages: Vec<Message>) -> Messages {
+    pub(crate) fn share_prefix(&self, messages: Vec<Arc<Message>>) -> Messages {
+        let same_message = |a: &Arc<Message>, b: &Arc<Message>| Arc::ptr_eq(a, b) || a == b;
         let start = messages
             .first()
-            .and_then(|first| self.0.iter().position(|m| **m == *first))
+            .and_then(|first| self.0.iter().position(|m| same_message(m, first)))
             .unwrap_or(self.0.len());
         let mut shared = self.0[start..].iter();
         let mut same = true;
         messages
             .into_iter()
             .map(|m| match shared.next() {
-                Some(old) if same && **old == m => old.clone(),
+                Some(old) if same && same_message(old, &m) => old.clone(),
                 _ => {
                     same = false;
-                    Arc::new(compact(m))
+                    Arc::new(compact(Arc::unwrap_or_clone(m)))
                 }
             })
             .collect()
@@ -831,14 +832,20 @@ mod tests {
     fn a_turn_shares_the_messages_it_continues() {
         let before: Messages = ["a", "b", "c"].map(Message::user).into_iter().collect();
         // The whole history plus the turn's two messages.
-        let after = before.share_prefix(["a", "b", "c", "d", "e"].map(Message::user).to_vec());
+        let after = before.share_prefix(
+            ["a", "b", "c", "d", "e"]
+                .map(|t| Arc::new(Message::user(t)))
+                .to_vec(),
+        );
         assert_eq!(texts(&after), ["a", "b", "c", "d", "e"]);
         assert!((0..3).all(|i| same(&before, i, &after, i)));
         // A history limit dropped the first message.
-        let limited = before.share_prefix(["b", "c", "d"].map(Message::user).to_vec());
+        let limited =
+            before.share_prefix(["b", "c", "d"].map(|t| Arc::new(Message::user(t))).to_vec());
         assert!(same(&before, 1, &limited, 0) && same(&before, 2, &limited, 1));
         // A rewritten message ends the sharing.
-        let rewritten = before.share_prefix(["a", "x", "c"].map(Message::user).to_vec());
+        let rewritten =
+            before.share_prefix(["a", "x", "c"].map(|t| Arc::new(Message::user(t))).to_vec());
         assert!(same(&before, 0, &rewritten, 0));
         assert!(!same(&before, 2, &rewritten, 2));
         assert_eq!(texts(&rewritten), ["a", "x", "c"]);

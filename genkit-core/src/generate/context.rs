@@ -26,7 +26,7 @@
 //! use genkit_core::{DocumentData, GenerateRequest, Message, Part, Role};
 //!
 //! let request = GenerateRequest {
-//!     messages: vec![Message::new(Role::User, vec![Part::text("Capital of France?")])],
+//!     messages: vec![Message::new(Role::User, vec![Part::text("Capital of France?")]).into()],
 //!     docs: Some(vec![DocumentData::from("Paris is the capital of France.").with_metadata("id", "d1")]),
 //!     ..Default::default()
 //! };
@@ -205,16 +205,16 @@ impl AugmentWithContext {
         let mut meta = Map::new();
         meta.insert("purpose".into(), Value::from("context"));
         let mut out = request.clone();
-        let content = &mut out.messages[target].content;
+        let content = &mut Arc::make_mut(&mut out.messages[target]).content;
         match existing {
             Some(i) => {
                 let part = &mut content[i];
                 part.text = Some(text);
-                part.metadata = Some(meta);
+                part.metadata = Some(Box::new(meta));
             }
             None => content.push(Part {
                 text: Some(text),
-                metadata: Some(meta),
+                metadata: Some(Box::new(meta)),
                 ..Default::default()
             }),
         }
@@ -295,7 +295,10 @@ mod tests {
                 Message::new(Role::User, vec![Part::text("first")]),
                 Message::new(Role::Model, vec![Part::text("ok")]),
                 Message::new(Role::User, content),
-            ],
+            ]
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect::<Vec<_>>(),
             docs: Some(docs),
             ..Default::default()
         }
@@ -331,18 +334,13 @@ mod tests {
 
     #[test]
     fn existing_context_is_kept_and_pending_is_replaced() {
-        let mut own = Part::text("mine");
-        own.metadata = Some(json!({"purpose": "context"}).as_object().unwrap().clone());
+        let own = Part::text("mine").with_metadata("purpose", json!("context"));
         let r = request(vec![Part::text("q"), own], vec![doc("a", json!({}))]);
         assert!(AugmentWithContext::new().augment(&r).is_none());
 
-        let mut pending = Part::text("placeholder");
-        pending.metadata = Some(
-            json!({"purpose": "context", "pending": true})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
+        let pending = Part::text("placeholder")
+            .with_metadata("purpose", json!("context"))
+            .with_metadata("pending", json!(true));
         let r = request(
             vec![Part::text("q"), pending, Part::text("after")],
             vec![doc("a", json!({}))],
@@ -355,8 +353,8 @@ mod tests {
             Some(format!("{CONTEXT_PREFACE}- [0]: a\n\n").as_str())
         );
         assert_eq!(
-            last[1].metadata,
-            json!({"purpose": "context"}).as_object().cloned()
+            last[1].metadata.as_deref(),
+            json!({"purpose": "context"}).as_object()
         );
     }
 

@@ -118,7 +118,7 @@ pub(crate) struct OutputOptions {
 pub(crate) struct GenerateOptions {
     pub(crate) model: Option<ModelSpec>,
     pub(crate) system: Option<Vec<Part>>,
-    pub(crate) messages: Vec<Message>,
+    pub(crate) messages: Vec<Arc<Message>>,
     pub(crate) prompt: Option<Vec<Part>>,
     pub(crate) tools: Vec<ToolSpec>,
     pub(crate) tool_choice: Option<ToolChoice>,
@@ -168,15 +168,20 @@ impl GenerateBuilder {
         self
     }
 
-    /// The conversation so far (for example `previous.messages()`).
-    pub fn messages(mut self, messages: Vec<Message>) -> Self {
-        self.opts.messages = messages;
+    /// The conversation so far (for example `previous.messages()`): owned messages
+    /// (`Vec<Message>`) or shared ones (`Vec<Arc<Message>>`, an agent's history), which
+    /// the request then shares rather than copies.
+    pub fn messages<M: Into<Arc<Message>>>(
+        mut self,
+        messages: impl IntoIterator<Item = M>,
+    ) -> Self {
+        self.opts.messages = messages.into_iter().map(Into::into).collect();
         self
     }
 
     /// Appends one message to the conversation.
-    pub fn message(mut self, message: Message) -> Self {
-        self.opts.messages.push(message);
+    pub fn message(mut self, message: impl Into<Arc<Message>>) -> Self {
+        self.opts.messages.push(message.into());
         self
     }
 

@@ -149,7 +149,7 @@ pub(crate) fn resolve(
 
 /// Adds the output instructions to the first system message, else the last user
 /// message, as Genkit's `injectInstructions` does (idempotent).
-pub(crate) fn inject_instructions(messages: &mut [Message], text: String) {
+pub(crate) fn inject_instructions(messages: &mut [Arc<Message>], text: String) {
     let is_output = |p: &Part| p.metadata_value("purpose") == Some(&Value::from("output"));
     let is_pending = |p: &Part| p.metadata_value("pending").is_some_and(|v| !is_falsy(v));
     if messages
@@ -166,8 +166,8 @@ pub(crate) fn inject_instructions(messages: &mut [Message], text: String) {
     let mut meta = Map::new();
     meta.insert("purpose".into(), Value::from("output"));
     let mut part = Part::text(text);
-    part.metadata = Some(meta);
-    let msg = &mut messages[i];
+    part.metadata = Some(Box::new(meta));
+    let msg = Arc::make_mut(&mut messages[i]);
     match msg
         .content
         .iter()

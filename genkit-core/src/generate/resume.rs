@@ -1,6 +1,8 @@
 //! Resuming an interrupted generation: `resume.respond` answers interrupted tool
 //! requests, `resume.restart` runs them again; completed ones keep their pending output.
 
+use std::sync::Arc;
+
 use futures::future::try_join_all;
 use serde_json::{Map, Value};
 
@@ -16,12 +18,13 @@ fn same_call(req: &ToolRequest, name: &str, r#ref: &Option<String>) -> bool {
 /// message to append.
 pub(crate) async fn resolve(
     turns: &Turns<'_>,
-    messages: &mut [Message],
+    messages: &mut [Arc<Message>],
     resume: Resume,
 ) -> Result<Message> {
     let Some(last) = messages
         .last_mut()
         .filter(|m| m.role == Role::Model && m.content.iter().any(|p| p.tool_request.is_some()))
+        .map(Arc::make_mut)
     else {
         return Err(Error::failed_precondition(
             "Cannot 'resume' generation unless the previous message is a model message with at least one tool request.",
@@ -43,7 +46,7 @@ pub(crate) async fn resolve(
         let Some(req) = part.tool_request.clone() else {
             continue;
         };
-        let meta = part.metadata.get_or_insert_with(Map::new);
+        let meta = part.metadata.get_or_insert_with(Box::default);
         // a. a completed call's pending output
         if let Some(pending) = meta.get("pendingOutput").filter(|v| !is_falsy(v)).cloned() {
             meta.remove("pendingOutput");
@@ -87,7 +90,7 @@ pub(crate) async fn resolve(
     let rerun = try_join_all(
         restarts
             .iter()
-            .map(|p| run_one(turns, p, p.metadata.clone())),
+            .map(|p| run_one(turns, p, p.metadata.as_deref().cloned())),
     )
     .await?;
     for outcome in rerun {

@@ -30,7 +30,9 @@ const CHUNK_BUFFER: usize = 64;
 /// returns it as well.
 pub struct GenerateStream {
     fut: Option<BoxFuture<'static, Result<GenerateResponse>>>,
-    rx: mpsc::Receiver<GenerateResponseChunk>,
+    /// Boxed chunks: a channel allocates its first block of 32 slots up front, 6 KB of
+    /// chunks inline but 256 bytes of pointers, and every generate in flight has one.
+    rx: mpsc::Receiver<Box<GenerateResponseChunk>>,
     result: Option<Result<GenerateResponse>>,
     error_yielded: bool,
     partial: Option<PartialOutput>,
@@ -93,6 +95,17 @@ impl GenerateStream {
         Poll::Ready(Some(Ok(chunk)))
     }
 
+    /// The final response of a stream read to its end (`next()` gave `None`, or the
+    /// error): unlike [`response`](Self::response), no future that holds the stream
+    /// again.
+    pub(crate) fn into_response(mut self) -> Result<GenerateResponse> {
+        self.result.take().unwrap_or_else(|| {
+            Err(crate::Error::internal(
+                "the generation ended without a result",
+            ))
+        })
+    }
+
     /// Waits for the end of the generation (dropping chunks not yet read) and returns the
     /// final response.
     pub async fn response(mut self) -> Result<GenerateResponse> {
@@ -114,7 +127,7 @@ impl Stream for GenerateStream {
         let this = self.get_mut();
         loop {
             if let Poll::Ready(Some(chunk)) = this.rx.poll_recv(cx) {
-                return this.yield_chunk(chunk);
+                return this.yield_chunk(*chunk);
             }
             match this.fut.as_mut() {
                 Some(fut) => match fut.as_mut().poll(cx) {
@@ -128,7 +141,7 @@ impl Stream for GenerateStream {
                 },
                 None => {
                     if let Poll::Ready(Some(chunk)) = this.rx.poll_recv(cx) {
-                        return this.yield_chunk(chunk);
+                        return this.yield_chunk(*chunk);
                     }
                     if let (Some(Err(e)), false) = (&this.result, this.error_yielded) {
                         this.error_yielded = true;

@@ -18,12 +18,13 @@ use crate::types::{
     FinishReason, GenerateRequest, GenerateResponse, GenerateResponseChunk, Message, Part, Role,
 };
 
-/// Runs one whole generate call inside its `generate` span (`t:util`).
-pub(crate) async fn generate(
+/// Runs one whole generate call inside its `generate` span (`t:util`). Not an `async
+/// fn`, which would hold the call's future twice.
+pub(crate) fn generate(
     ai: Genkit,
     mut opts: GenerateOptions,
     chunks: Option<ChunkOut>,
-) -> Result<GenerateResponse> {
+) -> impl Future<Output = Result<GenerateResponse>> {
     if opts.context.is_none() {
         opts.context = crate::trace::current_context();
     }
@@ -39,7 +40,7 @@ pub(crate) async fn generate(
     // The options are turned into JSON only for a layer that reads the span's input.
     let input = super::util::OptionsForTrace(&opts);
     let traced = ActionSpan::open(meta, Some(&input), context);
-    traced.run(run(ai, opts, chunks)).await
+    traced.run(run(ai, opts, chunks))
 }
 
 /// What every turn shares.
@@ -115,11 +116,11 @@ async fn run(
 
     let mut messages = Vec::with_capacity(opts.messages.len() + 2);
     if let Some(system) = opts.system.take() {
-        messages.push(Message::new(Role::System, system));
+        messages.push(Arc::new(Message::new(Role::System, system)));
     }
     messages.append(&mut opts.messages);
     if let Some(prompt) = opts.prompt.take() {
-        messages.push(Message::new(Role::User, prompt));
+        messages.push(Arc::new(Message::new(Role::User, prompt)));
     }
     if messages.is_empty() {
         return Err(Error::invalid_argument(
@@ -148,7 +149,7 @@ async fn run(
         if let Some(c) = &chunks {
             c.send(tool_chunk(message_index, &tool_msg)).await;
         }
-        messages.push(tool_msg);
+        messages.push(Arc::new(tool_msg));
         message_index += 1;
     }
 
@@ -252,8 +253,8 @@ async fn run(
         }
         // The model normally dropped its handle on the request: this pushes in place.
         let r = Arc::make_mut(&mut request);
-        r.messages.push(message);
-        r.messages.push(tool_msg);
+        r.messages.push(Arc::new(message));
+        r.messages.push(Arc::new(tool_msg));
         turn += 1;
         message_index = tool_index + 1;
     }
@@ -306,7 +307,7 @@ pub(crate) async fn run_one(
         context: turns.context.clone(),
     };
     let call = ToolCall {
-        request: req.clone(),
+        request: crate::types::ToolRequest::clone(req),
         tool,
         context,
     };
@@ -324,7 +325,7 @@ pub(crate) async fn run_one(
 /// Runs every tool request of `message` concurrently; the first error cancels the rest.
 async fn run_tools(turns: &Turns<'_>, message: &Message, turn: u32) -> Result<Vec<Outcome>> {
     try_join_all(message.content.iter().map(|part| async move {
-        run_one(turns, part, part.metadata.clone())
+        run_one(turns, part, part.metadata.as_deref().cloned())
             .await
             .map_err(|e| {
                 let name = part
@@ -362,14 +363,14 @@ fn interrupted_message(mut message: Message, outcomes: Vec<Outcome>) -> Message 
         match outcome {
             Outcome::Interrupt(meta) => {
                 part.metadata
-                    .get_or_insert_with(Map::new)
+                    .get_or_insert_with(Box::default)
                     .insert("interrupt".into(), meta);
             }
             Outcome::Done(response) => {
                 let output = response.tool_response.and_then(|r| r.output);
                 if let Some(output) = output.filter(|o| !o.is_null()) {
                     part.metadata
-                        .get_or_insert_with(Map::new)
+                        .get_or_insert_with(Box::default)
                         .insert("pendingOutput".into(), output);
                 }
             }

@@ -36,7 +36,7 @@ pub(crate) fn from_action_options(
 ) -> Result<GenerateOptions> {
     let mut opts = GenerateOptions {
         model: o.model.map(ModelSpec::Name),
-        messages: o.messages,
+        messages: o.messages.into_iter().map(Arc::new).collect(),
         tools: o
             .tools
             .unwrap_or_default()
@@ -91,7 +91,7 @@ fn options_view(o: &GenerateOptions) -> GenerateActionOptions {
             s.clone(),
         ));
     }
-    messages.extend(o.messages.iter().cloned());
+    messages.extend(o.messages.iter().map(|m| crate::types::Message::clone(m)));
     if let Some(p) = &o.prompt {
         messages.push(crate::types::Message::new(
             crate::types::Role::User,

@@ -68,7 +68,9 @@ impl Message {
 
     /// The tool requests in this message.
     pub fn tool_requests(&self) -> impl Iterator<Item = &ToolRequest> {
-        self.content.iter().filter_map(|p| p.tool_request.as_ref())
+        self.content
+            .iter()
+            .filter_map(|p| p.tool_request.as_deref())
     }
 
     /// The tool-request parts marked as interrupted (`metadata.interrupt`).

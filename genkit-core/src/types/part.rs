@@ -11,7 +11,12 @@ pub type Metadata = Map<String, Value>;
 /// and any part may carry `metadata`.
 ///
 /// It is a struct of optional fields, like Genkit's own JSON, so that every document
-/// Genkit writes round-trips unchanged.
+/// Genkit writes round-trips unchanged. The rare members are boxed (`text` and
+/// `reasoning` are inline), so a text part is ~100 bytes rather than ~500; the JSON is
+/// the same. Read them through the box as before (`if let Some(r) = &part.tool_request
+/// { r.name … }`, `part.tool_request.as_deref()` for an `Option<&ToolRequest>`), and
+/// build parts with the constructors (`Part::tool_request(..)`, `Part::data(..)`, …).
+/// Every field is a different `Part` on the wire.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
@@ -21,32 +26,32 @@ pub struct Part {
     pub text: Option<String>,
     /// Media by URL (including `data:` URLs).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub media: Option<Media>,
+    pub media: Option<Box<Media>>,
     /// A request from the model to run a tool.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_request: Option<ToolRequest>,
+    pub tool_request: Option<Box<ToolRequest>>,
     /// The result of a tool run.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_response: Option<ToolResponse>,
+    pub tool_response: Option<Box<ToolResponse>>,
     /// Arbitrary JSON data.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "some_value"
+        deserialize_with = "some_boxed_value"
     )]
-    pub data: Option<Value>,
+    pub data: Option<Box<Value>>,
     /// Model reasoning ("thoughts").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
     /// A resource reference.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource: Option<Resource>,
+    pub resource: Option<Box<Resource>>,
     /// Provider-specific content.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom: Option<Metadata>,
+    pub custom: Option<Box<Metadata>>,
     /// Metadata on this part.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
+    pub metadata: Option<Box<Metadata>>,
 }
 
 /// `data: null` is a data part whose data is null, not a missing field.
@@ -54,6 +59,13 @@ pub(super) fn some_value<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// `data: null` is a data part whose data is null, not a missing field (boxed).
+fn some_boxed_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Box<Value>>, D::Error> {
+    Value::deserialize(d).map(|v| Some(Box::new(v)))
 }
 
 /// Media content.
@@ -129,10 +141,10 @@ impl Part {
     /// A media part.
     pub fn media(url: impl Into<String>, content_type: Option<String>) -> Self {
         Part {
-            media: Some(Media {
+            media: Some(Box::new(Media {
                 url: url.into(),
                 content_type,
-            }),
+            })),
             ..Default::default()
         }
     }
@@ -140,7 +152,7 @@ impl Part {
     /// A data part.
     pub fn data(data: Value) -> Self {
         Part {
-            data: Some(data),
+            data: Some(Box::new(data)),
             ..Default::default()
         }
     }
@@ -156,12 +168,12 @@ impl Part {
     /// A tool-request part.
     pub fn tool_request(name: impl Into<String>, r#ref: Option<String>, input: Value) -> Self {
         Part {
-            tool_request: Some(ToolRequest {
+            tool_request: Some(Box::new(ToolRequest {
                 name: name.into(),
                 r#ref,
                 input: Some(input),
                 partial: None,
-            }),
+            })),
             ..Default::default()
         }
     }
@@ -169,12 +181,12 @@ impl Part {
     /// A tool-response part.
     pub fn tool_response(name: impl Into<String>, r#ref: Option<String>, output: Value) -> Self {
         Part {
-            tool_response: Some(ToolResponse {
+            tool_response: Some(Box::new(ToolResponse {
                 name: name.into(),
                 r#ref,
                 output: Some(output),
                 content: None,
-            }),
+            })),
             ..Default::default()
         }
     }
@@ -182,7 +194,7 @@ impl Part {
     /// Adds (or replaces) one metadata entry.
     pub fn with_metadata(mut self, key: impl Into<String>, value: Value) -> Self {
         self.metadata
-            .get_or_insert_with(Map::new)
+            .get_or_insert_with(Box::default)
             .insert(key.into(), value);
         self
     }
@@ -225,4 +237,34 @@ pub fn reasoning_of(parts: &[Part]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The rare members are boxed: a text part is a few words, not ~500 bytes.
+    #[test]
+    fn a_part_is_small_and_its_json_is_unchanged() {
+        assert!(
+            std::mem::size_of::<Part>() <= 112,
+            "Part is {} bytes",
+            std::mem::size_of::<Part>()
+        );
+        for doc in [
+            json!({"text": "hi", "metadata": {"a": 1}}),
+            json!({"data": null}),
+            json!({"media": {"url": "data:x", "contentType": "image/png"}}),
+            json!({"toolRequest": {"name": "t", "ref": "1", "input": {"q": 1}}}),
+            json!({"toolResponse": {"name": "t", "output": null}}),
+            json!({"resource": {"uri": "file:///a"}}),
+            json!({"custom": {"k": [1, 2]}, "reasoning": "r"}),
+        ] {
+            let part: Part = serde_json::from_value(doc.clone()).expect("a Genkit part");
+            assert_eq!(serde_json::to_value(&part).expect("serializes"), doc);
+        }
+        let part: Part = serde_json::from_value(json!({"data": null})).expect("a data part");
+        assert_eq!(part.data.as_deref(), Some(&Value::Null));
+    }
 }

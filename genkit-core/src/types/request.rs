@@ -99,12 +99,17 @@ impl DocumentData {
 
 /// What a model action receives.
 ///
-/// Tool definitions are shared (`Arc`), so building a request never copies a schema.
+/// Messages and tool definitions are shared (`Arc`), so building a request never copies
+/// a message or a schema: an agent's turn sends the session's history as it is held,
+/// and each round of the tool loop adds two pointers. Read messages through the `Arc`
+/// as before (`for m in &req.messages { m.role … }`); change one in place with
+/// `Arc::make_mut(&mut req.messages[i])` (which copies that message only if it is
+/// shared), add one with `req.messages.push(message.into())`. The JSON is unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenerateRequest {
-    /// The conversation.
-    pub messages: Vec<Message>,
+    /// The conversation (shared messages).
+    pub messages: Vec<Arc<Message>>,
     /// Provider configuration (any JSON; `null` is kept).
     #[serde(
         default,

@@ -245,8 +245,8 @@ impl GenerateResponse {
     /// The structured output as JSON: the first data part, else JSON extracted from the text.
     pub fn output_json(&self) -> Option<Value> {
         let msg = self.message.as_ref()?;
-        if let Some(d) = msg.content.iter().find_map(|p| p.data.clone()) {
-            return Some(d);
+        if let Some(d) = msg.content.iter().find_map(|p| p.data.as_deref()) {
+            return Some(d.clone());
         }
         crate::generate::extract::extract_json(&msg.text())
     }
@@ -265,7 +265,7 @@ impl GenerateResponse {
         let mut out: Vec<Message> = self
             .request
             .as_ref()
-            .map(|r| r.messages.clone())
+            .map(|r| r.messages.iter().map(|m| Message::clone(m)).collect())
             .unwrap_or_default();
         if let Some(m) = &self.message {
             out.push(m.clone());
@@ -339,7 +339,9 @@ impl GenerateResponseChunk {
 
     /// Tool requests in this chunk.
     pub fn tool_requests(&self) -> impl Iterator<Item = &ToolRequest> {
-        self.content.iter().filter_map(|p| p.tool_request.as_ref())
+        self.content
+            .iter()
+            .filter_map(|p| p.tool_request.as_deref())
     }
 
     /// The partial output so far (see [`output`](Self::output)), deserialized into

@@ -363,7 +363,10 @@ mod tests {
     #[test]
     fn system_tool_choice_and_config() {
         let mut req = GenerateRequest {
-            messages: vec![Message::system("be brief"), Message::user("hi")],
+            messages: vec![Message::system("be brief"), Message::user("hi")]
+                .into_iter()
+                .map(std::sync::Arc::new)
+                .collect::<Vec<_>>(),
             config: Some(
                 json!({"temperature": 0.5, "version": "gemini-2.5-pro", "safetySettings": [
                 {"category": "HARM_CATEGORY_UNSPECIFIED", "threshold": "BLOCK_NONE"},

@@ -280,7 +280,7 @@ fn custom(key: &str, v: &Value) -> Part {
     let mut m = Metadata::new();
     m.insert(key.into(), v.clone());
     let mut p = Part::default();
-    p.custom = Some(m);
+    p.custom = Some(Box::new(m));
     p
 }
 

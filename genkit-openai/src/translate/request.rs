@@ -400,7 +400,10 @@ mod tests {
                     json!("found"),
                 )],
             ),
-        ];
+        ]
+        .into_iter()
+        .map(std::sync::Arc::new)
+        .collect::<Vec<_>>();
         req.tools = Some(vec![Arc::new(ToolDefinition {
             name: "web_search".into(),
             description: "Search".into(),
@@ -438,7 +441,10 @@ mod tests {
     #[test]
     fn config_and_output() {
         let mut req = GenerateRequest::default();
-        req.messages = vec![Message::user("hi")];
+        req.messages = vec![Message::user("hi")]
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect::<Vec<_>>();
         req.config = Some(
             json!({"maxOutputTokens": 10, "stopSequences": ["x"], "topP": 0.5, "topK": 3,
             "reasoningEffort": "low", "seed": 7, "version": "gpt-4.1"}),
@@ -475,7 +481,10 @@ mod tests {
                 Part::text("a"),
                 Part::media("https://x/a.mp4", Some("video/mp4".into())),
             ],
-        )];
+        )]
+        .into_iter()
+        .map(std::sync::Arc::new)
+        .collect::<Vec<_>>();
         let e = to_openai(&req, "m", Dialect::OpenAi, false).unwrap_err();
         assert!(
             e.message()
