@@ -114,14 +114,15 @@ impl Client {
     pub(crate) async fn list_models(&self, after_id: Option<&str>) -> Result<ModelPage> {
         const WHAT_LIST: &str = "GET /v1/models";
         let base = self.url.strip_suffix("/v1/messages").unwrap_or(&self.url);
-        let mut url = format!("{base}/v1/models?limit=1000");
-        if let Some(id) = after_id {
-            url.push_str("&after_id=");
-            url.push_str(&percent_encode(id));
-        }
+        let url = format!("{base}/v1/models?limit=1000");
+        // reqwest encodes the cursor into the query.
+        let after: &[(&str, &str)] = match after_id {
+            Some(id) => &[("after_id", id)],
+            None => &[],
+        };
         let fut = async {
             let resp =
-                self.http.get(url).send().await.map_err(|e| {
+                self.http.get(url).query(after).send().await.map_err(|e| {
                     genkit_googleai::error::from_transport(&e, WHAT_LIST, self.key())
                 })?;
             let code = resp.status().as_u16();
@@ -163,18 +164,6 @@ impl Client {
         let resp = self.send(body).await?;
         Ok(EventStream::new(resp, self.timeout, self.key.0.clone()))
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A page of `GET /v1/models`.

@@ -210,18 +210,20 @@ impl Client {
     /// One page of `GET {base}/{version}/models?pageSize=1000`.
     pub(crate) async fn list_models(&self, page_token: Option<&str>) -> Result<ListModelsPage> {
         let what = || "list models".to_string();
-        let mut url = format!(
+        let url = format!(
             "{}/{}/models?pageSize=1000",
             self.base_url, self.api_version
         );
-        if let Some(t) = page_token {
-            url.push_str("&pageToken=");
-            url.push_str(&percent_encode(t));
-        }
+        // reqwest encodes the page token into the query.
+        let token: &[(&str, &str)] = match page_token {
+            Some(t) => &[("pageToken", t)],
+            None => &[],
+        };
         let fut = async {
             let resp = self
                 .http
                 .get(url)
+                .query(token)
                 .send()
                 .await
                 .map_err(|e| error::from_transport(&e, &what(), self.key()))?;
@@ -240,18 +242,6 @@ impl Client {
             .await
             .map_err(|_| error::timeout(&what(), self.timeout))?
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A page of `models.list`.
