@@ -251,7 +251,7 @@ impl SessionState {
 /// ```
 /// use genkit_core::Message;
 /// use genkit_core::agent::Messages;
-/// let mut history: Messages = vec![Message::user("hi")].into_iter().map(std::sync::Arc::new).collect::<Vec<_>>().into();
+/// let mut history: Messages = vec![Message::user("hi")].into();
 /// let saved = history.clone(); // shares the message
 /// history.push(Message::model("hello"));
 /// assert_eq!(saved.len(), 1);

@@ -98,8 +98,8 @@ impl GenerateStream {
     /// The final response of a stream read to its end (`next()` gave `None`, or the
     /// error): unlike [`response`](Self::response), no future that holds the stream
     /// again.
-    pub(crate) fn into_response(mut self) -> Result<GenerateResponse> {
-        self.result.take().unwrap_or_else(|| {
+    pub(crate) fn into_response(self) -> Result<GenerateResponse> {
+        self.result.unwrap_or_else(|| {
             Err(crate::Error::internal(
                 "the generation ended without a result",
             ))
@@ -111,12 +111,7 @@ impl GenerateStream {
     pub async fn response(mut self) -> Result<GenerateResponse> {
         use futures::StreamExt;
         while self.next().await.is_some() {}
-        match self.result.take() {
-            Some(r) => r,
-            None => Err(crate::Error::internal(
-                "the generation ended without a result",
-            )),
-        }
+        self.into_response()
     }
 }
 

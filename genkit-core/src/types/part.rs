@@ -61,11 +61,11 @@ pub(super) fn some_value<'de, D: serde::Deserializer<'de>>(
     Value::deserialize(d).map(Some)
 }
 
-/// `data: null` is a data part whose data is null, not a missing field (boxed).
+/// [`some_value`], boxed.
 fn some_boxed_value<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Box<Value>>, D::Error> {
-    Value::deserialize(d).map(|v| Some(Box::new(v)))
+    some_value(d).map(|v| v.map(Box::new))
 }
 
 /// Media content.
