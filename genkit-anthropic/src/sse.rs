@@ -44,7 +44,7 @@ const WHAT: &str = "POST /v1/messages (stream)";
 impl EventStream {
     pub(crate) fn new(resp: reqwest::Response, timeout: Duration, key: String) -> Self {
         EventStream {
-            body: resp.bytes_stream().boxed(),
+            body: genkit_core::Prefetch::new(resp.bytes_stream()).boxed(),
             parser: SseParser::new(),
             ready: VecDeque::new(),
             done: false,

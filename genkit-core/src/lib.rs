@@ -14,6 +14,7 @@ pub mod genkit;
 mod idle;
 pub mod middleware;
 pub mod model;
+mod prefetch;
 pub mod reflection;
 pub mod registry;
 pub mod schema;
@@ -34,6 +35,7 @@ pub use middleware::{
     middleware_fn,
 };
 pub use model::{ChunkSender, ModelAction, ModelContext, ModelInfo, ModelRef, ModelSupports};
+pub use prefetch::{DEFAULT_PREFETCH, Prefetch};
 pub use registry::Registry;
 pub use tool::{IntoTool, IntoTools, ToolAction, ToolContext, ToolRef, ToolSpec};
 pub use types::*;

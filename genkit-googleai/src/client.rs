@@ -175,7 +175,7 @@ impl Client {
     pub(crate) async fn stream(&self, model: &str, body: Vec<u8>) -> Result<EventStream> {
         let resp = self.send_json(model, "streamGenerateContent", body).await?;
         Ok(EventStream {
-            body: resp.bytes_stream().boxed(),
+            body: genkit_core::Prefetch::new(resp.bytes_stream()).boxed(),
             parser: SseParser::new(),
             failed: None,
             ready: VecDeque::new(),

@@ -68,7 +68,9 @@ impl ChunkStream {
         what: String,
     ) -> ChunkStream {
         ChunkStream {
-            events: response.bytes_stream().eventsource().boxed(),
+            events: genkit_core::Prefetch::new(response.bytes_stream())
+                .eventsource()
+                .boxed(),
             timeout,
             idle: genkit_core::IdleTimeout::new(timeout),
             done: false,
