@@ -89,7 +89,7 @@ async fn in_memory_turns_share_history_with_the_snapshots_they_continue() {
         let msgs = state.messages;
         if let Some(before) = &earlier {
             assert!(msgs.len() > before.len());
-            for (a, b) in before.as_shared().iter().zip(msgs.as_shared()) {
+            for (a, b) in before.iter_shared().zip(msgs.iter_shared()) {
                 assert!(Arc::ptr_eq(a, b), "a copied message: {a:?}");
             }
         }
@@ -102,9 +102,8 @@ async fn in_memory_turns_share_history_with_the_snapshots_they_continue() {
             .state
             .unwrap();
         assert!(
-            msgs.as_shared()
-                .iter()
-                .zip(again.messages.as_shared())
+            msgs.iter_shared()
+                .zip(again.messages.iter_shared())
                 .all(|(a, b)| Arc::ptr_eq(a, b))
         );
         assert_eq!(

@@ -39,6 +39,7 @@
 mod action;
 mod bidi;
 mod file_store;
+mod messages;
 mod runtime;
 mod session;
 mod store;
@@ -56,6 +57,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use bidi::BidiConnection;
 pub use file_store::FileSessionStore;
+pub use messages::SharedIter;
 pub use session::{Session, current_session};
 pub use store::{
     DEFAULT_PENDING_EXPIRY, HeadCheck, InMemorySessionStore, SessionStore, SnapshotUpdate,

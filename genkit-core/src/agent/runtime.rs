@@ -501,7 +501,7 @@ impl Runtime {
             m.metadata = Some(meta);
             history.push(Arc::new(m));
         }
-        history.extend(self.messages.as_shared().iter().cloned());
+        history.extend(self.messages.iter_shared().cloned());
         if let Some(m) = input.message {
             history.push(Arc::new(m));
         }

@@ -543,7 +543,7 @@ mod tests {
             rows.by_id[id]
                 .state
                 .as_ref()
-                .map(|s| s.messages.as_shared().to_vec())
+                .map(|s| s.messages.iter_shared().cloned().collect::<Vec<_>>())
                 .unwrap_or_default()
         };
         let (a, b) = (messages(a), messages(b));
