@@ -67,9 +67,14 @@ pub async fn run(
     active: usize,
     turns: usize,
     duration: Duration,
+    http2: bool,
 ) -> Result<AgentsResult> {
+    let mut gemini = GoogleAi::new("local").with_base_url(base_url);
+    if http2 {
+        gemini = gemini.with_http2_prior_knowledge();
+    }
     let ai = Genkit::builder()
-        .plugin(GoogleAi::new("local").with_base_url(base_url))
+        .plugin(gemini)
         .model(format!("googleai/{}", crate::workloads::MODEL))
         .without_submitted_actions()
         .build()

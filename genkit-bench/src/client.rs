@@ -74,6 +74,8 @@ pub struct ClientArgs {
     pub duration: Duration,
     /// Agents: turns per active session (0: as many as fit in `duration`).
     pub turns: usize,
+    /// Agents: HTTP/2 from the first byte (`GoogleAi::with_http2_prior_knowledge`).
+    pub http2: bool,
 }
 
 /// The value after `flag`.
@@ -97,7 +99,7 @@ pub fn num<T: std::str::FromStr>(
 
 impl ClientArgs {
     /// Parses `--impl NAME --workload W --base-url URL [--concurrency N] [--calls N]
-    /// [--warmup N] [--duration-s S] [--turns N]`.
+    /// [--warmup N] [--duration-s S] [--turns N] [--http2]`.
     pub fn from_args(args: &[String]) -> std::result::Result<ClientArgs, String> {
         let name = value(args, "--impl").ok_or("--impl is required")?;
         let imp = Impl::parse(&name).ok_or_else(|| format!("unknown --impl {name}"))?;
@@ -110,6 +112,7 @@ impl ClientArgs {
             warmup: num(args, "--warmup", 10)?,
             duration: Duration::from_secs_f64(num(args, "--duration-s", 3.0)?),
             turns: num(args, "--turns", 0)?,
+            http2: args.iter().any(|a| a == "--http2"),
         })
     }
 }
@@ -229,8 +232,15 @@ pub async fn run(a: ClientArgs) -> Result<ClientResult> {
             r.chunks_per_s = Some(chunks as f64 / wall.max(1e-9));
         }
         "agents" => {
-            let a = crate::agents::run(&a.base_url, a.calls, a.concurrency, a.turns, a.duration)
-                .await?;
+            let a = crate::agents::run(
+                &a.base_url,
+                a.calls,
+                a.concurrency,
+                a.turns,
+                a.duration,
+                a.http2,
+            )
+            .await?;
             r.n = a.turns;
             r.wall_s = Some(a.wall_s);
             r.cpu_s = a.cpu_s;

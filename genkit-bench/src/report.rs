@@ -28,6 +28,17 @@ pub struct Agents {
     pub active_sessions: usize,
     /// Turns each active session ran.
     pub turns_per_session: usize,
+    /// The active sessions over HTTP/1.1: one connection per call in flight.
+    pub http1: AgentsActive,
+    /// The active sessions over HTTP/2 (h2c, as `GoogleAi::with_http2_prior_knowledge`;
+    /// Gemini itself negotiates HTTP/2): one connection.
+    pub http2: Result<AgentsActive, String>,
+}
+
+/// The numbers of the active sessions' run.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AgentsActive {
     /// Turns per second with the active sessions.
     pub turns_per_s: f64,
     /// Turn latency p50 (ms).
@@ -245,41 +256,44 @@ impl Report {
             s,
             "\n### 4. Agents: `define_agent` + `InMemorySessionStore`, one model call per turn, bench mock, latency 0 ms\n"
         );
-        let _ = writeln!(s, "| measure | genkit-rs |");
-        let _ = writeln!(s, "|---|---|");
+        let _ = writeln!(s, "| measure | HTTP/1.1 | HTTP/2 (h2c) |");
+        let _ = writeln!(s, "|---|---|---|");
         match &self.agents {
             Ok(a) => {
                 let _ = writeln!(
                     s,
-                    "| RSS per 10,000 idle sessions (MiB; {} sessions after one turn each, own process) | {} |",
+                    "| RSS per 10,000 idle sessions (MiB; {} sessions after one turn each, own process) | {} | |",
                     a.idle_sessions,
                     f(a.rss_mib_per_10k_idle)
                 );
+                let both = |what: &dyn Fn(&AgentsActive) -> String| match &a.http2 {
+                    Ok(h2) => format!("{} | {}", what(&a.http1), what(h2)),
+                    Err(e) => format!("{} | not measured: {e}", what(&a.http1)),
+                };
                 let _ = writeln!(
                     s,
                     "| turns/s with {} active sessions × {} turns | {} |",
                     a.active_sessions,
                     a.turns_per_session,
-                    f(a.turns_per_s)
+                    both(&|x| f(x.turns_per_s))
                 );
                 let _ = writeln!(
                     s,
-                    "| turn latency p50 / p99 (ms) | {} / {} |",
-                    f(a.p50_ms),
-                    f(a.p99_ms)
+                    "| turn latency p50 / p99 (ms) | {} |",
+                    both(&|x| format!("{} / {}", f(x.p50_ms), f(x.p99_ms)))
                 );
-                let _ = writeln!(s, "| CPU ms / turn | {} |", f(a.cpu_ms_per_turn));
+                let _ = writeln!(s, "| CPU ms / turn | {} |", both(&|x| f(x.cpu_ms_per_turn)));
                 let _ = writeln!(
                     s,
                     "| peak RSS with the active sessions (MiB; own process, no idle sessions) | {} |",
-                    f(a.peak_rss_mib)
+                    both(&|x| f(x.peak_rss_mib))
                 );
             }
             Err(e) => {
-                let _ = writeln!(s, "| RSS per 10,000 idle sessions | not measured: {e} |");
+                let _ = writeln!(s, "| RSS per 10,000 idle sessions | not measured: {e} | |");
                 let _ = writeln!(
                     s,
-                    "| turns/s with 1,000 active sessions | not measured: {e} |"
+                    "| turns/s with 1,000 active sessions | not measured: {e} | |"
                 );
             }
         }

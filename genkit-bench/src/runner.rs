@@ -472,7 +472,7 @@ const AGENTS_CAP: Duration = Duration::from_secs(120);
 /// The agents workload: the idle sessions in one process, the active sessions in another
 /// (so the active run's peak RSS is its sessions' alone, not on top of the idle ones).
 fn agents(exe: &Path, plan: &Plan) -> Result<crate::report::Agents, String> {
-    let client = |server: &Server, idle: usize, active: usize| {
+    let client = |server: &Server, idle: usize, active: usize, http2: bool| {
         let mut c = Command::new(exe);
         c.args([
             "client",
@@ -488,17 +488,12 @@ fn agents(exe: &Path, plan: &Plan) -> Result<crate::report::Agents, String> {
         .args(["--turns", &plan.agent_turns.to_string()])
         // Every active session runs its turns; the duration is only a cap.
         .args(["--duration-s", &AGENTS_CAP.as_secs_f64().to_string()]);
+        if http2 {
+            c.arg("--http2");
+        }
         run_client(c, AGENTS_CAP + Duration::from_secs(120))
     };
-    let server = start_server(exe, "loop", 0)?;
-    let idle_run = client(&server, plan.idle_sessions, 0)?;
-    let r = client(&server, 0, plan.active_sessions)?;
-    let idle = idle_run.idle_sessions.unwrap_or(0).max(1) as f64;
-    Ok(crate::report::Agents {
-        idle_sessions: idle_run.idle_sessions.unwrap_or(0),
-        rss_mib_per_10k_idle: idle_run.idle_rss_kb.unwrap_or(0) as f64 / 1024.0 * 10_000.0 / idle,
-        active_sessions: plan.active_sessions,
-        turns_per_session: plan.agent_turns,
+    let active = |r: ClientResult| crate::report::AgentsActive {
         turns_per_s: r
             .wall_s
             .filter(|w| *w > 0.0)
@@ -512,6 +507,19 @@ fn agents(exe: &Path, plan: &Plan) -> Result<crate::report::Agents, String> {
             0.0
         },
         peak_rss_mib: r.rss_kb as f64 / 1024.0,
+    };
+    let server = start_server(exe, "loop", 0)?;
+    let idle_run = client(&server, plan.idle_sessions, 0, false)?;
+    let http1 = active(client(&server, 0, plan.active_sessions, false)?);
+    let http2 = client(&server, 0, plan.active_sessions, true).map(active);
+    let idle = idle_run.idle_sessions.unwrap_or(0).max(1) as f64;
+    Ok(crate::report::Agents {
+        idle_sessions: idle_run.idle_sessions.unwrap_or(0),
+        rss_mib_per_10k_idle: idle_run.idle_rss_kb.unwrap_or(0) as f64 / 1024.0 * 10_000.0 / idle,
+        active_sessions: plan.active_sessions,
+        turns_per_session: plan.agent_turns,
+        http1,
+        http2,
     })
 }
 

@@ -29,6 +29,15 @@ impl std::fmt::Debug for ApiKey {
     }
 }
 
+/// How the plugin's HTTP client connects.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Connections {
+    /// Idle connections kept.
+    pub(crate) max_idle: usize,
+    /// HTTP/2 from the first byte (h2c on `http://`).
+    pub(crate) http2_prior_knowledge: bool,
+}
+
 /// What every model and embedder of one plugin instance shares.
 pub(crate) struct Client {
     http: reqwest::Client,
@@ -46,7 +55,7 @@ impl Client {
         api_version: &str,
         key: ApiKey,
         timeout: Duration,
-        max_idle: usize,
+        connections: Connections,
         local: Option<Arc<LocalGemini>>,
     ) -> Result<Client> {
         let mut headers = HeaderMap::new();
@@ -62,8 +71,12 @@ impl Client {
             HeaderValue::from_static(concat!("genkit-rust/", env!("CARGO_PKG_VERSION"))),
         );
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(max_idle)
+        let mut http = reqwest::Client::builder();
+        if connections.http2_prior_knowledge {
+            http = http.http2_prior_knowledge();
+        }
+        let http = http
+            .pool_max_idle_per_host(connections.max_idle)
             .default_headers(headers)
             .connect_timeout(timeout.min(Duration::from_secs(30)))
             .build()

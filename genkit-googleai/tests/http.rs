@@ -486,6 +486,71 @@ async fn from_env_or_local_uses_the_local_server_without_a_key() {
 }
 
 #[tokio::test]
+async fn the_plugin_speaks_http2_to_the_look_alike_when_asked() {
+    let srv = server().await;
+    // The look-alike answers both versions on one port.
+    let url = format!("{}/v1beta/models", srv.base_url());
+    for (client, version) in [
+        (reqwest::Client::new(), reqwest::Version::HTTP_11),
+        (
+            reqwest::Client::builder()
+                .http2_prior_knowledge()
+                .build()
+                .unwrap(),
+            reqwest::Version::HTTP_2,
+        ),
+    ] {
+        let r = client
+            .get(&url)
+            .header("x-goog-api-key", KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.version(), version);
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let ai = genkit_with(plugin(&srv).with_http2_prior_knowledge()).await;
+    let r = ai
+        .generate()
+        .prompt("Research: Rust")
+        .tools([web_search()])
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "Based on web_search: Results for: Rust");
+    let mut stream = ai.generate().prompt("Tell me a long story").stream();
+    let mut chunks = 0;
+    while let Some(c) = stream.next().await {
+        c.unwrap();
+        chunks += 1;
+    }
+    assert!(chunks > 1, "{chunks} chunks");
+
+    // A server that speaks only HTTP/1 refuses h2c: UNAVAILABLE, not a hang.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut buf = [0u8; 1024];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let ai = genkit_with(
+        GoogleAi::new(KEY)
+            .with_base_url(format!("http://{addr}"))
+            .with_http2_prior_knowledge()
+            .with_timeout(Duration::from_secs(5)),
+    )
+    .await;
+    let e = ai.generate().prompt("hi").await.unwrap_err();
+    assert_eq!(e.status(), Status::Unavailable, "{e}");
+    assert!(!e.to_string().contains(KEY), "{e}");
+}
+
+#[tokio::test]
 async fn the_server_answers_bad_requests_with_googles_error_body() {
     let srv = server().await;
     let http = reqwest::Client::new();

@@ -1,6 +1,5 @@
 //! The agent wire types, camelCase exactly as Genkit writes them.
 
-
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
