@@ -80,7 +80,10 @@ impl Client {
     /// POSTs the body and waits for the status line and headers; a non-2xx answer is
     /// its error.
     async fn send(&self, body: &wire::MessagesRequest<'_>) -> Result<reqwest::Response> {
-        let bytes = serde_json::to_vec(body)?;
+        let mut bytes = serde_json::to_vec(body)?;
+        // Held until the answer (reqwest keeps it to follow a redirect): without the
+        // spare capacity of the growing buffer.
+        bytes.shrink_to_fit();
         let fut = self.http.post(&self.url).body(bytes).send();
         let resp = match tokio::time::timeout(self.timeout, fut).await {
             Err(_) => return Err(error::timeout(WHAT, self.timeout)),

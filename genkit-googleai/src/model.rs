@@ -62,8 +62,11 @@ async fn generate(
     let translated = to_gemini(req)?;
     let model = translated.version.as_deref().unwrap_or(name);
     // Serialized now: the wire copy of the conversation is freed before the call, not
-    // held for as long as the answer takes.
-    let body = serde_json::to_vec(&translated.body)?;
+    // held for as long as the answer takes. The body itself is held until the answer
+    // (reqwest keeps it to follow a redirect), so without the spare capacity the
+    // growing buffer left (up to half of it).
+    let mut body = serde_json::to_vec(&translated.body)?;
+    body.shrink_to_fit();
     drop(translated.body);
     if !cx.is_streaming() {
         let resp = client.generate(model, body).await?;

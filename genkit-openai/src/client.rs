@@ -79,7 +79,10 @@ impl Client {
     /// POSTs `body` to `{base_url}/{path}`; a non-2xx answer is an error here.
     async fn send<T: Serialize + ?Sized>(&self, path: &str, body: &T) -> Result<reqwest::Response> {
         let what = || format!("POST /{path}");
-        let bytes = serde_json::to_vec(body)?;
+        let mut bytes = serde_json::to_vec(body)?;
+        // Held until the answer (reqwest keeps it to follow a redirect): without the
+        // spare capacity of the growing buffer.
+        bytes.shrink_to_fit();
         let url = format!("{}/{path}", self.base_url);
         let fut = self.http.post(url).body(bytes).send();
         let resp = match tokio::time::timeout(self.timeout, fut).await {

@@ -27,11 +27,13 @@
 //! ```
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use hashbrown::HashTable;
 use tokio::sync::broadcast;
 
 use super::types::{SessionSnapshot, SnapshotStatus};
@@ -317,20 +319,65 @@ pub fn check_update(
 /// keeps each message once, not once per later snapshot (n²/2 copies).
 #[derive(Default)]
 struct Rows {
-    by_id: HashMap<String, Box<SessionSnapshot>>,
-    by_session: HashMap<String, Vec<String>>,
+    /// Every row, in the order first saved (rows are replaced, never removed).
+    all: Vec<Box<SessionSnapshot>>,
+    /// Indices into `all`, found by the row's own `snapshot_id` (no second copy of
+    /// the id as a key).
+    by_id: HashTable<usize>,
+    hasher: RandomState,
+    /// Indices into `all`, by session.
+    by_session: HashMap<String, Vec<usize>>,
 }
 
 impl Rows {
+    fn index(&self, snapshot_id: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(snapshot_id);
+        self.by_id
+            .find(hash, |&i| {
+                self.all
+                    .get(i)
+                    .is_some_and(|r| r.snapshot_id == snapshot_id)
+            })
+            .copied()
+    }
+
+    fn get(&self, snapshot_id: &str) -> Option<&SessionSnapshot> {
+        self.index(snapshot_id)
+            .and_then(|i| self.all.get(i))
+            .map(|r| &**r)
+    }
+
     fn of_session<'a>(&'a self, session_id: &str) -> Vec<&'a SessionSnapshot> {
         self.by_session
             .get(session_id)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| self.by_id.get(id).map(|r| &**r))
-                    .collect()
-            })
+            .map(|ids| ids.iter().filter_map(|&i| self.all.get(i).map(|r| &**r)).collect())
             .unwrap_or_default()
+    }
+
+    /// Saves `row` over the row of its id, or as a new one.
+    fn put(&mut self, row: SessionSnapshot) {
+        if let Some(i) = self.index(&row.snapshot_id)
+            && let Some(slot) = self.all.get_mut(i)
+        {
+            **slot = row;
+            return;
+        }
+        let i = self.all.len();
+        if let Some(sid) = row.session() {
+            match self.by_session.get_mut(sid) {
+                Some(ids) => ids.push(i),
+                None => {
+                    self.by_session.insert(sid.to_string(), vec![i]);
+                }
+            }
+        }
+        let hash = self.hasher.hash_one(row.snapshot_id.as_str());
+        self.all.push(Box::new(row));
+        let (all, hasher) = (&self.all, &self.hasher);
+        self.by_id.insert_unique(hash, i, |&j| {
+            all.get(j)
+                .map_or(0, |r| hasher.hash_one(r.snapshot_id.as_str()))
+        });
     }
 }
 
@@ -363,7 +410,6 @@ impl InMemorySessionStore {
         self.rows
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .by_id
             .get(id)
             .map(|r| r.status())
     }
@@ -379,7 +425,7 @@ impl InMemorySessionStore {
         self.rows
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .by_id
+            .all
             .len()
     }
 
@@ -396,10 +442,7 @@ impl SessionStore for InMemorySessionStore {
     ) -> BoxFuture<'a, Result<Option<SessionSnapshot>>> {
         let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
         // A copy of the row: its messages are shared, not copied.
-        let out = rows
-            .by_id
-            .get(snapshot_id)
-            .map(|r| SessionSnapshot::clone(r));
+        let out = rows.get(snapshot_id).cloned();
         Box::pin(async move { Ok(out) })
     }
 
@@ -433,7 +476,7 @@ impl SessionStore for InMemorySessionStore {
         let result = (|| {
             check_snapshot_id(snapshot_id)?;
             let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-            let existing = rows.by_id.get(snapshot_id).map(|r| &**r);
+            let existing = rows.get(snapshot_id);
             if existing.is_none()
                 && let Some(h) = head
                 && let Some(other) = rows
@@ -446,24 +489,16 @@ impl SessionStore for InMemorySessionStore {
             let Some(mut new) = check_update(snapshot_id, existing, update)? else {
                 return Ok(None);
             };
-            let existed = existing.is_some();
             let changed = existing.map(SessionSnapshot::status) != Some(new.status());
             // Share messages with the row this one replaces, else with its parent (a
             // turn's history already shares them; a rebuilt one is matched by value).
             let base = existing
-                .or_else(|| new.parent().and_then(|p| rows.by_id.get(p)).map(|r| &**r))
+                .or_else(|| new.parent().and_then(|p| rows.get(p)))
                 .and_then(|b| b.state.as_ref());
             if let (Some(state), Some(base)) = (new.state.as_mut(), base) {
                 state.messages = state.messages.shared_with(&base.messages);
             }
-            if !existed && let Some(sid) = new.session() {
-                rows.by_session
-                    .entry(sid.to_string())
-                    .or_default()
-                    .push(snapshot_id.to_string());
-            }
-            rows.by_id
-                .insert(snapshot_id.to_string(), Box::new(new.clone()));
+            rows.put(new.clone());
             if changed {
                 let _ = self.changes.send((snapshot_id.to_string(), new.status()));
             }
@@ -540,8 +575,8 @@ mod tests {
     fn shared(store: &InMemorySessionStore, a: &str, b: &str) -> usize {
         let rows = store.rows.lock().expect("rows");
         let messages = |id: &str| {
-            rows.by_id[id]
-                .state
+            rows.get(id)
+                .and_then(|r| r.state.as_ref())
                 .as_ref()
                 .map(|s| s.messages.iter_shared().cloned().collect::<Vec<_>>())
                 .unwrap_or_default()
