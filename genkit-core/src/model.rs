@@ -121,17 +121,28 @@ pub(crate) enum ChunkOut {
 }
 
 impl ChunkOut {
-    pub(crate) async fn send(&self, chunk: GenerateResponseChunk) {
+    /// Sends a chunk; waits while the consumer is behind. The chunk is boxed (or turned
+    /// into JSON) before the wait, so the future a model holds across it is a pointer
+    /// and the channel's send, not a copy of the chunk per layer.
+    pub(crate) fn send(
+        &self,
+        chunk: GenerateResponseChunk,
+    ) -> impl Future<Output = ()> + Send + '_ {
+        let out = match self {
+            ChunkOut::Typed(tx) => Ok((tx, Box::new(chunk))),
+            ChunkOut::Json(tx) => Err((tx, serde_json::to_value(&chunk).ok())),
+        };
         // A closed receiver means the caller stopped listening (and is dropping the
         // generation): nothing is lost that anyone could still read.
-        match self {
-            ChunkOut::Typed(tx) => {
-                let _ = tx.send(Box::new(chunk)).await;
-            }
-            ChunkOut::Json(tx) => {
-                if let Ok(v) = serde_json::to_value(&chunk) {
+        async move {
+            match out {
+                Ok((tx, chunk)) => {
+                    let _ = tx.send(chunk).await;
+                }
+                Err((tx, Some(v))) => {
                     let _ = tx.send(v).await;
                 }
+                Err((_, None)) => {}
             }
         }
     }
@@ -152,11 +163,11 @@ impl ChunkSender {
 
     /// Sends one chunk (role `model`, this turn's index). Waits while the consumer is
     /// behind: streaming memory stays bounded.
-    pub async fn send(&self, mut chunk: GenerateResponseChunk) {
+    pub fn send(&self, mut chunk: GenerateResponseChunk) -> impl Future<Output = ()> + Send + '_ {
         chunk.role = Some(Role::Model);
         chunk.index = Some(self.index);
         self.emitted.store(true, Ordering::Relaxed);
-        self.out.send(chunk).await;
+        self.out.send(chunk)
     }
 }
 
@@ -175,9 +186,12 @@ impl ModelContext {
     }
 
     /// Sends a chunk if the caller streams; does nothing otherwise.
-    pub async fn send_chunk(&self, chunk: GenerateResponseChunk) {
-        if let Some(c) = &self.chunks {
-            c.send(chunk).await;
+    pub fn send_chunk(&self, chunk: GenerateResponseChunk) -> impl Future<Output = ()> + Send + '_ {
+        let send = self.chunks.as_ref().map(|c| c.send(chunk));
+        async move {
+            if let Some(send) = send {
+                send.await;
+            }
         }
     }
 }

@@ -59,15 +59,17 @@ async fn generate(
     req: &GenerateRequest,
     cx: &ModelContext,
 ) -> Result<GenerateResponse> {
-    let translated = to_gemini(req)?;
-    let model = translated.version.as_deref().unwrap_or(name);
     // Serialized now: the wire copy of the conversation is freed before the call, not
-    // held for as long as the answer takes. The body itself is held until the answer
-    // (reqwest keeps it to follow a redirect), so without the spare capacity the
-    // growing buffer left (up to half of it).
-    let mut body = serde_json::to_vec(&translated.body)?;
-    body.shrink_to_fit();
-    drop(translated.body);
+    // held for as long as the answer takes (nor kept in this future's state). The body
+    // itself is held until the answer (reqwest keeps it to follow a redirect), so
+    // without the spare capacity the growing buffer left (up to half of it).
+    let (body, version) = {
+        let translated = to_gemini(req)?;
+        let mut body = serde_json::to_vec(&translated.body)?;
+        body.shrink_to_fit();
+        (body, translated.version)
+    };
+    let model = version.as_deref().unwrap_or(name);
     if !cx.is_streaming() {
         let resp = client.generate(model, body).await?;
         return from_gemini(&resp);

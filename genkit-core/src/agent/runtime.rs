@@ -16,6 +16,7 @@ use super::types::{
 };
 use super::util::{new_id, now_iso};
 use crate::error::{Error, Result};
+use crate::generate::GenerateBuilder;
 use crate::genkit::Genkit;
 use crate::trace::{ActionSpan, SpanMeta};
 use crate::types::{GenerateResponse, Message, Part, Role};
@@ -34,22 +35,43 @@ pub(crate) enum Sink {
 }
 
 impl Sink {
-    async fn send(&self, chunk: AgentStreamChunk) {
-        match self {
-            Sink::None => {}
-            Sink::Typed(tx) => {
-                let _ = tx.send(chunk).await;
-            }
-            Sink::Boxed(tx) => {
-                let _ = tx.send(Box::new(chunk)).await;
-            }
-            Sink::Json(tx) => {
-                if let Ok(v) = serde_json::to_value(&chunk) {
-                    let _ = tx.send(v).await;
+    /// Sends a chunk; waits while the consumer is behind. The chunk is boxed (or turned
+    /// into JSON) first and the wait is for a slot, so the future a turn holds across
+    /// the wait is a pointer and the reservation, not the chunk (~380 bytes) twice.
+    fn send(&self, chunk: AgentStreamChunk) -> impl Future<Output = ()> + Send + '_ {
+        let payload = match self {
+            Sink::None => return futures::future::Either::Left(std::future::ready(())),
+            Sink::Json(_) => serde_json::to_value(&chunk).map_or(Payload::None, Payload::Json),
+            Sink::Typed(_) | Sink::Boxed(_) => Payload::Chunk(Box::new(chunk)),
+        };
+        futures::future::Either::Right(async move {
+            match (self, payload) {
+                (Sink::Typed(tx), Payload::Chunk(chunk)) => {
+                    if let Ok(slot) = tx.reserve().await {
+                        slot.send(*chunk);
+                    }
                 }
+                (Sink::Boxed(tx), Payload::Chunk(chunk)) => {
+                    if let Ok(slot) = tx.reserve().await {
+                        slot.send(chunk);
+                    }
+                }
+                (Sink::Json(tx), Payload::Json(v)) => {
+                    if let Ok(slot) = tx.reserve().await {
+                        slot.send(v);
+                    }
+                }
+                _ => {}
             }
-        }
+        })
     }
+}
+
+/// A chunk ready for its sink.
+enum Payload {
+    None,
+    Chunk(Box<AgentStreamChunk>),
+    Json(Value),
 }
 
 /// A pre-turn problem that is reported as a failed output rather than thrown.
@@ -481,13 +503,10 @@ impl Runtime {
             .unwrap_or_default()
     }
 
-    /// Runs `generate` for one turn; on success the session holds the new history.
-    async fn generate(
-        &mut self,
-        input: AgentInput,
-        abort: Option<Arc<Notify>>,
-    ) -> Result<AgentFinishReason> {
-        let agent = self.agent.clone();
+    /// The turn's generate call: the history the model sees, the agent's settings and
+    /// the input.
+    fn request(&self, input: AgentInput) -> Result<GenerateBuilder> {
+        let agent = &self.agent;
         if let Some(resume) = &input.resume {
             validate_resume(&self.messages, resume)?;
         }
@@ -531,41 +550,58 @@ impl Runtime {
         if let Some(r) = input.resume {
             gb = gb.resume(r.into());
         }
-        let mut stream = gb.stream();
-        let aborted = async {
-            match &abort {
-                Some(n) => n.notified().await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::pin!(aborted);
-        loop {
-            tokio::select! {
-                biased;
-                _ = &mut aborted => {
-                    return Ok(AgentFinishReason::Aborted);
+        Ok(gb)
+    }
+
+    /// Runs `generate` for one turn; on success the session holds the new history. Not
+    /// an `async fn`: the input becomes the call's stream first, so the future of every
+    /// turn in flight holds neither the input (twice) nor the call's options.
+    fn generate(
+        &mut self,
+        input: AgentInput,
+        abort: Option<Arc<Notify>>,
+    ) -> impl Future<Output = Result<AgentFinishReason>> + Send + '_ {
+        let mut stream = self.request(input).map(GenerateBuilder::stream);
+        async move {
+            let stream = match &mut stream {
+                Ok(s) => s,
+                Err(e) => return Err(e.clone()),
+            };
+            let aborted = async {
+                match &abort {
+                    Some(n) => n.notified().await,
+                    None => std::future::pending().await,
                 }
-                next = stream.next() => match next {
-                    Some(Ok(chunk)) => {
-                        self.sink.send(AgentStreamChunk { model_chunk: Some(chunk), ..Default::default() }).await;
-                        for ev in self.session.take_events() {
-                            self.sink.send(ev).await;
-                        }
+            };
+            tokio::pin!(aborted);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut aborted => {
+                        return Ok(AgentFinishReason::Aborted);
                     }
-                    Some(Err(_)) | None => break,
+                    next = stream.next() => match next {
+                        Some(Ok(chunk)) => {
+                            self.sink.send(AgentStreamChunk { model_chunk: Some(chunk), ..Default::default() }).await;
+                            for ev in self.session.take_events() {
+                                self.sink.send(ev).await;
+                            }
+                        }
+                        Some(Err(_)) | None => break,
+                    }
                 }
             }
+            // The loop read the stream to its end (an abort returned above).
+            let response = stream.take_response()?;
+            let reason = response
+                .finish_reason
+                .map(AgentFinishReason::from)
+                .unwrap_or(AgentFinishReason::Unknown);
+            // The earlier messages the model saw unchanged stay shared.
+            let persisted = persisted_messages(response, &mut self.last_message);
+            self.messages = self.messages.share_prefix(persisted);
+            Ok(reason)
         }
-        // The loop read the stream to its end (an abort returned above).
-        let response = stream.into_response()?;
-        let reason = response
-            .finish_reason
-            .map(AgentFinishReason::from)
-            .unwrap_or(AgentFinishReason::Unknown);
-        // The earlier messages the model saw unchanged stay shared.
-        let persisted = persisted_messages(response, &mut self.last_message);
-        self.messages = self.messages.share_prefix(persisted);
-        Ok(reason)
     }
 
     async fn detach(mut self, input: AgentInput) -> Result<AgentOutput> {

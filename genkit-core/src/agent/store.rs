@@ -350,7 +350,11 @@ impl Rows {
     fn of_session<'a>(&'a self, session_id: &str) -> Vec<&'a SessionSnapshot> {
         self.by_session
             .get(session_id)
-            .map(|ids| ids.iter().filter_map(|&i| self.all.get(i).map(|r| &**r)).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|&i| self.all.get(i).map(|r| &**r))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

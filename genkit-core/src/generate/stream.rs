@@ -33,7 +33,8 @@ pub struct GenerateStream {
     /// Boxed chunks: a channel allocates its first block of 32 slots up front, 6 KB of
     /// chunks inline but 256 bytes of pointers, and every generate in flight has one.
     rx: mpsc::Receiver<Box<GenerateResponseChunk>>,
-    result: Option<Result<GenerateResponse>>,
+    /// Boxed: a response is ~680 bytes, and an agent's turn holds its stream.
+    result: Option<Box<Result<GenerateResponse>>>,
     error_yielded: bool,
     partial: Option<PartialOutput>,
 }
@@ -98,8 +99,13 @@ impl GenerateStream {
     /// The final response of a stream read to its end (`next()` gave `None`, or the
     /// error): unlike [`response`](Self::response), no future that holds the stream
     /// again.
-    pub(crate) fn into_response(self) -> Result<GenerateResponse> {
-        self.result.unwrap_or_else(|| {
+    pub(crate) fn into_response(mut self) -> Result<GenerateResponse> {
+        self.take_response()
+    }
+
+    /// [`into_response`](Self::into_response) through a borrow: the result moves out.
+    pub(crate) fn take_response(&mut self) -> Result<GenerateResponse> {
+        self.result.take().map(|r| *r).unwrap_or_else(|| {
             Err(crate::Error::internal(
                 "the generation ended without a result",
             ))
@@ -130,7 +136,7 @@ impl Stream for GenerateStream {
                         // Dropping the future drops the sender: the channel closes once
                         // drained.
                         this.fut = None;
-                        this.result = Some(r);
+                        this.result = Some(Box::new(r));
                     }
                     Poll::Pending => return Poll::Pending,
                 },
@@ -138,7 +144,7 @@ impl Stream for GenerateStream {
                     if let Poll::Ready(Some(chunk)) = this.rx.poll_recv(cx) {
                         return this.yield_chunk(*chunk);
                     }
-                    if let (Some(Err(e)), false) = (&this.result, this.error_yielded) {
+                    if let (Some(Err(e)), false) = (this.result.as_deref(), this.error_yielded) {
                         this.error_yielded = true;
                         return Poll::Ready(Some(Err(e.clone())));
                     }

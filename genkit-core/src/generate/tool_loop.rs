@@ -97,22 +97,38 @@ fn resolve_tools(
     Ok(tools)
 }
 
-async fn run(
-    ai: Genkit,
-    mut opts: GenerateOptions,
-    chunks: Option<ChunkOut>,
-) -> Result<GenerateResponse> {
+/// What a call keeps of its options once they are resolved. The options themselves
+/// (~670 bytes) are dropped before the first wait instead of being held, twice, in the
+/// future of every call in flight.
+struct Call {
+    model: ModelRef,
+    middleware: Vec<MiddlewareRef>,
+    tools: Vec<ToolRef>,
+    context: Option<Arc<Value>>,
+    validator: Option<Arc<crate::schema::Validator>>,
+    /// The `generate` metadata put on the model's messages, when the output has a
+    /// content type or format.
+    annotate: Option<Value>,
+    max_turns: u32,
+    return_tool_requests: bool,
+    resume: Option<Box<crate::types::Resume>>,
+    /// The first request (its messages, before a resume's tool message).
+    request: GenerateRequest,
+}
+
+/// Resolves the options: model, middleware, tools, messages, output.
+fn prepare(ai: &Genkit, mut opts: GenerateOptions) -> Result<Call> {
     if let Some(e) = opts.error.take() {
         return Err(e);
     }
-    let model = resolve_model(&ai, opts.model.take())?;
+    let model = resolve_model(ai, opts.model.take())?;
     let middleware: Vec<MiddlewareRef> = ai
         .default_middleware()
         .iter()
         .cloned()
         .chain(opts.middleware.drain(..))
         .collect();
-    let tools = resolve_tools(&ai, std::mem::take(&mut opts.tools), &middleware)?;
+    let tools = resolve_tools(ai, std::mem::take(&mut opts.tools), &middleware)?;
 
     let mut messages = Vec::with_capacity(opts.messages.len() + 2);
     if let Some(system) = opts.system.take() {
@@ -136,23 +152,6 @@ async fn run(
     if let Some(text) = instructions {
         inject_instructions(&mut messages, text);
     }
-
-    let turns = Turns {
-        ai: &ai,
-        tools: &tools,
-        middleware: &middleware,
-        context: opts.context.clone(),
-    };
-    let mut message_index: u32 = 0;
-    if let Some(r) = opts.resume.take() {
-        let tool_msg = resume::resolve(&turns, &mut messages, r).await?;
-        if let Some(c) = &chunks {
-            c.send(tool_chunk(message_index, &tool_msg)).await;
-        }
-        messages.push(Arc::new(tool_msg));
-        message_index += 1;
-    }
-
     let annotate = (output.content_type.is_some() || output.format.is_some()).then(|| {
         let mut o = Map::new();
         if let Some(ct) = &output.content_type {
@@ -163,8 +162,7 @@ async fn run(
         }
         json!({ "output": o })
     });
-
-    let mut request = Arc::new(GenerateRequest {
+    let request = GenerateRequest {
         messages,
         config: opts.config.take(),
         tools: Some(tools.iter().map(|t| t.definition().clone()).collect()),
@@ -172,92 +170,141 @@ async fn run(
         output: Some(output),
         docs: opts.docs.take(),
         candidates: None,
-    });
-    let max_turns = opts.max_turns.unwrap_or(5);
-    let mut turn: u32 = 0;
-    loop {
-        let sender = chunks
-            .as_ref()
-            .map(|c| ChunkSender::new(c.clone(), message_index));
-        let cx = ModelContext {
-            chunks: sender.clone(),
-        };
-        let mut response = ModelNext::new(&middleware, &model, ai.registry())
-            .run(request.clone(), cx)
-            .await?;
-        let emitted = sender.is_some_and(|s| s.emitted());
+    };
+    Ok(Call {
+        model,
+        middleware,
+        tools,
+        context: opts.context.take(),
+        validator,
+        annotate,
+        max_turns: opts.max_turns.unwrap_or(5),
+        return_tool_requests: opts.return_tool_requests,
+        resume: opts.resume.take().map(Box::new),
+        request,
+    })
+}
 
-        if let (Some(a), Some(m)) = (&annotate, response.message.as_mut()) {
-            m.metadata
-                .get_or_insert_with(Map::new)
-                .insert("generate".into(), a.clone());
-        }
-        if response.finish_reason == Some(FinishReason::Blocked) {
-            let msg = match &response.finish_message {
-                Some(m) if !m.is_empty() => format!("Generation blocked: {m}"),
-                _ => "Generation blocked.".to_string(),
-            };
-            return Err(Error::failed_precondition(msg).with_details(response_details(&response)));
-        }
-        let Some(message) = response.message.take() else {
-            let fr = response
-                .finish_reason
-                .and_then(|f| serde_json::to_value(f).ok())
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "undefined".into());
-            return Err(Error::failed_precondition(format!(
-                "Model did not generate a message. Finish reason: '{fr}': {}",
-                response.finish_message.as_deref().unwrap_or("undefined")
-            )));
+/// The loop. Not an `async fn`: the options are resolved first ([`prepare`]), and the
+/// future holds only what the loop needs.
+fn run(
+    ai: Genkit,
+    opts: GenerateOptions,
+    chunks: Option<ChunkOut>,
+) -> impl Future<Output = Result<GenerateResponse>> {
+    let call = prepare(&ai, opts);
+    async move {
+        let mut call = call?;
+        let turns = Turns {
+            ai: &ai,
+            tools: &call.tools,
+            middleware: &call.middleware,
+            context: call.context.clone(),
         };
-        let has_requests = message.content.iter().any(|p| p.tool_request.is_some());
-        if opts.return_tool_requests || !has_requests {
-            response.message = Some(message);
-            if !has_requests && let Some(v) = &validator {
-                let schema = request.output.as_ref().and_then(|o| o.schema.as_ref());
-                let value = response.output_json().unwrap_or(Value::Null);
-                v.validate(&value, schema.unwrap_or(&Value::Null))?;
+        let mut message_index: u32 = 0;
+        if let Some(r) = call.resume.take() {
+            let tool_msg = resume::resolve(&turns, &mut call.request.messages, *r).await?;
+            if let Some(c) = &chunks {
+                c.send(tool_chunk(message_index, &tool_msg)).await;
             }
-            response.request = Some(request);
-            return Ok(response);
+            call.request.messages.push(Arc::new(tool_msg));
+            message_index += 1;
         }
-        if turn + 1 > max_turns {
-            response.message = Some(message);
-            response.request = Some(request);
-            return Err(Error::new(
-                Status::Aborted,
-                format!("Exceeded maximum tool call iterations ({max_turns})"),
-            )
-            .with_details(response_details(&response)));
-        }
+        let mut request = Arc::new(std::mem::take(&mut call.request));
+        let mut turn: u32 = 0;
+        loop {
+            let sender = chunks
+                .as_ref()
+                .map(|c| ChunkSender::new(c.clone(), message_index));
+            let cx = ModelContext {
+                chunks: sender.clone(),
+            };
+            // Boxed: held across the tools' wait, and ~680 bytes.
+            let mut response = Box::new(
+                ModelNext::new(&call.middleware, &call.model, ai.registry())
+                    .run(request.clone(), cx)
+                    .await?,
+            );
+            let emitted = sender.is_some_and(|s| s.emitted());
+            let message = model_message(&mut response, call.annotate.as_ref())?;
+            let has_requests = message.content.iter().any(|p| p.tool_request.is_some());
+            if call.return_tool_requests || !has_requests {
+                response.message = Some(message);
+                if !has_requests && let Some(v) = &call.validator {
+                    let schema = request.output.as_ref().and_then(|o| o.schema.as_ref());
+                    let value = response.output_json().unwrap_or(Value::Null);
+                    v.validate(&value, schema.unwrap_or(&Value::Null))?;
+                }
+                response.request = Some(request);
+                return Ok(*response);
+            }
+            if turn + 1 > call.max_turns {
+                response.message = Some(message);
+                response.request = Some(request);
+                return Err(Error::new(
+                    Status::Aborted,
+                    format!("Exceeded maximum tool call iterations ({})", call.max_turns),
+                )
+                .with_details(response_details(&response)));
+            }
 
-        let outcomes = run_tools(&turns, &message, turn).await?;
-        if outcomes.iter().any(|o| matches!(o, Outcome::Interrupt(..))) {
-            response.message = Some(interrupted_message(message, outcomes));
-            response.finish_reason = Some(FinishReason::Interrupted);
-            response.finish_message = Some("One or more tool calls resulted in interrupts.".into());
-            response.request = Some(request);
-            return Ok(response);
+            let outcomes = run_tools(&turns, &message, turn).await?;
+            if outcomes.iter().any(|o| matches!(o, Outcome::Interrupt(..))) {
+                response.message = Some(interrupted_message(message, outcomes));
+                response.finish_reason = Some(FinishReason::Interrupted);
+                response.finish_message =
+                    Some("One or more tool calls resulted in interrupts.".into());
+                response.request = Some(request);
+                return Ok(*response);
+            }
+            let content = outcomes
+                .into_iter()
+                .filter_map(|o| match o {
+                    Outcome::Done(response) => Some(*response),
+                    _ => None,
+                })
+                .collect();
+            let tool_msg = Message::new(Role::Tool, content);
+            let tool_index = message_index + u32::from(emitted);
+            if let Some(c) = &chunks {
+                c.send(tool_chunk(tool_index, &tool_msg)).await;
+            }
+            // The model normally dropped its handle on the request: this pushes in place.
+            let r = Arc::make_mut(&mut request);
+            r.messages.push(Arc::new(message));
+            r.messages.push(Arc::new(tool_msg));
+            turn += 1;
+            message_index = tool_index + 1;
         }
-        let content = outcomes
-            .into_iter()
-            .filter_map(|o| match o {
-                Outcome::Done(response) => Some(*response),
-                _ => None,
-            })
-            .collect();
-        let tool_msg = Message::new(Role::Tool, content);
-        let tool_index = message_index + u32::from(emitted);
-        if let Some(c) = &chunks {
-            c.send(tool_chunk(tool_index, &tool_msg)).await;
-        }
-        // The model normally dropped its handle on the request: this pushes in place.
-        let r = Arc::make_mut(&mut request);
-        r.messages.push(Arc::new(message));
-        r.messages.push(Arc::new(tool_msg));
-        turn += 1;
-        message_index = tool_index + 1;
     }
+}
+
+/// The model's message, annotated; an error for a blocked reply or one without a
+/// message.
+fn model_message(response: &mut GenerateResponse, annotate: Option<&Value>) -> Result<Message> {
+    if let (Some(a), Some(m)) = (annotate, response.message.as_mut()) {
+        m.metadata
+            .get_or_insert_with(Map::new)
+            .insert("generate".into(), a.clone());
+    }
+    if response.finish_reason == Some(FinishReason::Blocked) {
+        let msg = match &response.finish_message {
+            Some(m) if !m.is_empty() => format!("Generation blocked: {m}"),
+            _ => "Generation blocked.".to_string(),
+        };
+        return Err(Error::failed_precondition(msg).with_details(response_details(response)));
+    }
+    response.message.take().ok_or_else(|| {
+        let fr = response
+            .finish_reason
+            .and_then(|f| serde_json::to_value(f).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "undefined".into());
+        Error::failed_precondition(format!(
+            "Model did not generate a message. Finish reason: '{fr}': {}",
+            response.finish_message.as_deref().unwrap_or("undefined")
+        ))
+    })
 }
 
 fn response_details(response: &GenerateResponse) -> Value {
