@@ -35,7 +35,7 @@ pub use middleware::{
     middleware_fn,
 };
 pub use model::{ChunkSender, ModelAction, ModelContext, ModelInfo, ModelRef, ModelSupports};
-pub use prefetch::{DEFAULT_PREFETCH, Prefetch};
+pub use prefetch::{DEFAULT_PREFETCH, Prefetch, READ_IN_PLACE};
 pub use registry::Registry;
 pub use tool::{IntoTool, IntoTools, ToolAction, ToolContext, ToolRef, ToolSpec};
 pub use types::*;

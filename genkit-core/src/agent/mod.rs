@@ -57,7 +57,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use bidi::BidiConnection;
 pub use file_store::FileSessionStore;
-pub use messages::SharedIter;
+pub use messages::{Messages, SharedIter};
 pub use session::{Session, current_session};
 pub use store::{
     DEFAULT_PENDING_EXPIRY, HeadCheck, InMemorySessionStore, SessionStore, SnapshotUpdate,
@@ -65,8 +65,8 @@ pub use store::{
 };
 pub use types::{
     AgentAbortRequest, AgentAbortResponse, AgentError, AgentFinishReason, AgentInit, AgentInput,
-    AgentOutput, AgentResume, AgentStreamChunk, Artifact, GetSnapshotRequest, Messages,
-    SessionSnapshot, SessionState, SnapshotStatus, TurnEnd,
+    AgentOutput, AgentResume, AgentStreamChunk, Artifact, GetSnapshotRequest, SessionSnapshot,
+    SessionState, SnapshotStatus, TurnEnd,
 };
 
 use crate::error::{Error, Result};

@@ -8,11 +8,12 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, mpsc};
 
 use super::AgentInner;
+use super::messages::Messages;
 use super::session::Session;
 use super::store::HeadCheck;
 use super::types::{
     AgentError, AgentFinishReason, AgentInit, AgentInput, AgentOutput, AgentResume,
-    AgentStreamChunk, Messages, SessionSnapshot, SessionState, SnapshotStatus, TurnEnd,
+    AgentStreamChunk, SessionSnapshot, SessionState, SnapshotStatus, TurnEnd,
 };
 use super::util::{new_id, now_iso};
 use crate::error::{Error, Result};

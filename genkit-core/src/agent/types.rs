@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::{Error, Status};
 use crate::types::{GenerateResponseChunk, Message, Metadata, Part, Resume};
 
-pub use super::messages::Messages;
+use super::messages::Messages;
 
 /// The session an invocation starts from: a snapshot id or session id (server-managed
 /// state), or the whole state (client-managed); empty starts a new session.
