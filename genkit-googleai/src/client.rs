@@ -106,20 +106,31 @@ impl Client {
         &self.key.0
     }
 
-    /// POSTs a serialized JSON body.
+    /// POSTs a serialized JSON body, within the timeout.
     async fn send_json(
         &self,
         model: &str,
         method: &str,
         bytes: Vec<u8>,
     ) -> Result<reqwest::Response> {
+        tokio::time::timeout(self.timeout, self.post(model, method, bytes))
+            .await
+            .map_err(|_| error::timeout(&format!("{method} {model}"), self.timeout))?
+    }
+
+    /// POSTs a serialized JSON body; the caller bounds the time (one timer per call).
+    async fn post(&self, model: &str, method: &str, bytes: Vec<u8>) -> Result<reqwest::Response> {
         // Only error paths need the label: build it there.
         let what = || format!("{method} {model}");
-        let fut = self.http.post(self.url(model, method)).body(bytes).send();
-        let resp = match tokio::time::timeout(self.timeout, fut).await {
-            Err(_) => return Err(error::timeout(&what(), self.timeout)),
-            Ok(Err(e)) => return Err(error::from_transport(&e, &what(), self.key())),
-            Ok(Ok(r)) => r,
+        let resp = match self
+            .http
+            .post(self.url(model, method))
+            .body(bytes)
+            .send()
+            .await
+        {
+            Err(e) => return Err(error::from_transport(&e, &what(), self.key())),
+            Ok(r) => r,
         };
         let code = resp.status().as_u16();
         if resp.status().is_success() {
@@ -163,7 +174,7 @@ impl Client {
         // Only error paths need the label: build it there.
         let what = || format!("{method} {model}");
         let fut = async {
-            let resp = self.send_json(model, method, bytes).await?;
+            let resp = self.post(model, method, bytes).await?;
             resp.bytes()
                 .await
                 .map_err(|e| error::from_transport(&e, &what(), self.key()))

@@ -261,7 +261,7 @@ impl GoogleAi {
     ///
     /// HTTP/2 carries every call in flight over one connection, where HTTP/1 needs one
     /// connection (~30 KB of buffers) per call: 1,000 agent turns in flight peak at
-    /// ~81 MiB instead of ~98 MiB, at higher turns/s (BENCHMARKS.md, agents).
+    /// ~72 MiB instead of ~94 MiB, at higher turns/s (BENCHMARKS.md, agents).
     pub fn with_http2_prior_knowledge(mut self) -> Self {
         self.http2_prior_knowledge = true;
         self
