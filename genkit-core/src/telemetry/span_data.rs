@@ -124,12 +124,9 @@ impl Serialize for SpanDataOut<'_> {
         map.serialize_entry("attributes", &Attributes(&r.fields))?;
         map.serialize_entry("displayName", r.display_name(self.fallback_name))?;
         map.serialize_entry("links", &[(); 0])?;
-        map.serialize_entry(
-            "instrumentationLibrary",
-            &json!({"name": "genkit-tracer", "version": "v1"}),
-        )?;
+        map.serialize_entry("instrumentationLibrary", &LIBRARY)?;
         map.serialize_entry("spanKind", "INTERNAL")?;
-        map.serialize_entry("sameProcessAsParentSpan", &json!({"value": true}))?;
+        map.serialize_entry("sameProcessAsParentSpan", &SameProcess { value: true })?;
         match error {
             Some(message) => {
                 map.serialize_entry("status", &json!({"code": 2, "message": message}))?;
@@ -146,12 +143,41 @@ impl Serialize for SpanDataOut<'_> {
                 map.serialize_entry("timeEvents", &json!({ "timeEvent": [event] }))?;
             }
             None => {
-                map.serialize_entry("status", &json!({"code": 0}))?;
-                map.serialize_entry("timeEvents", &json!({ "timeEvent": [] }))?;
+                map.serialize_entry("status", &StatusOk { code: 0 })?;
+                map.serialize_entry("timeEvents", &NoEvents { time_event: [] })?;
             }
         }
         map.end()
     }
+}
+
+// The constant parts of every span, written without building a JSON value per span.
+
+#[derive(serde::Serialize)]
+struct Library {
+    name: &'static str,
+    version: &'static str,
+}
+
+const LIBRARY: Library = Library {
+    name: "genkit-tracer",
+    version: "v1",
+};
+
+#[derive(serde::Serialize)]
+struct SameProcess {
+    value: bool,
+}
+
+#[derive(serde::Serialize)]
+struct StatusOk {
+    code: u8,
+}
+
+#[derive(serde::Serialize)]
+struct NoEvents {
+    #[serde(rename = "timeEvent")]
+    time_event: [(); 0],
 }
 
 /// A span's fields as `SpanData.attributes` (without `otel.name` and
