@@ -72,11 +72,12 @@ fn serve_main(args: &[String]) -> Result<(), String> {
 
 /// How many runs each row is.
 fn runs_sentence(plan: &Plan) -> String {
-    match plan.rust_runs {
-        0 | 1 => "Each row is one run.".into(),
-        n => format!(
-            "Each Rust row is the median of {n} runs, taken in turn with the other Rust rows \
-             (by chunks/s, generates/s or CPU per call); the peers and the agents row are one run."
+    match (plan.rust_runs, plan.overhead_runs) {
+        (0 | 1, 0 | 1) => "Each row is one run.".into(),
+        (n, m) => format!(
+            "Each Rust row is the median of {n} runs ({m} in the sequential CPU table, the \
+             noisiest), taken in turn with the other Rust rows (by chunks/s, generates/s or \
+             CPU per call); the peers and the agents row are one run."
         ),
     }
 }

@@ -50,6 +50,9 @@ pub struct Plan {
     /// Runs of each Rust row, taken in turn (reqwest, genkit-rs, .., reqwest, ..); the
     /// table shows each row's median run. The peers run once (they take minutes).
     pub rust_runs: usize,
+    /// Runs of each Rust row of the sequential CPU table (the noisiest measure, and the
+    /// cheapest to repeat); as [`Plan::rust_runs`] otherwise.
+    pub overhead_runs: usize,
 }
 
 impl Plan {
@@ -69,6 +72,7 @@ impl Plan {
                 active_sessions: 20,
                 agent_turns: 3,
                 rust_runs: 1,
+                overhead_runs: 1,
             },
             Mode::Quick => Plan {
                 mode,
@@ -83,6 +87,7 @@ impl Plan {
                 active_sessions: 1_000,
                 agent_turns: 20,
                 rust_runs: 1,
+                overhead_runs: 1,
             },
             Mode::Full => Plan {
                 mode,
@@ -97,6 +102,7 @@ impl Plan {
                 active_sessions: 1_000,
                 agent_turns: 20,
                 rust_runs: 3,
+                overhead_runs: 7,
             },
         }
     }
@@ -367,7 +373,12 @@ impl Ctx<'_> {
         let timeout =
             p.loop_duration + Duration::from_secs(if p.mode == Mode::Full { 120 } else { 40 });
         let mut runs: Vec<Vec<Result<ClientResult, String>>> = vec![Vec::new(); rust.len()];
-        for run in 0..p.rust_runs.max(1) {
+        let n_runs = if workload == "overhead" {
+            p.overhead_runs
+        } else {
+            p.rust_runs
+        };
+        for run in 0..n_runs.max(1) {
             for ((label, name), results) in rust.iter().zip(&mut runs) {
                 let mut c = Command::new(self.exe);
                 c.args(["client", "--impl", name])
