@@ -331,7 +331,10 @@ async fn worker(config: OtlpConfig, queue: Arc<SpanQueue<Queued>>, progress: Arc
             let batch: Vec<SpanData> = spans
                 .by_ref()
                 .take(MAX_BATCH)
-                .map(|s| to_otel(&s.0, s.1, s.2))
+                .map(|s| {
+                    let (record, name, end) = *s;
+                    to_otel(record, name, end)
+                })
                 .collect();
             let n = batch.len() as u64;
             let ok = match &exporter {
@@ -350,8 +353,9 @@ async fn worker(config: OtlpConfig, queue: Arc<SpanQueue<Queued>>, progress: Arc
 }
 
 /// An OpenTelemetry span from a recorded genkit span: same ids, name, times, the
-/// `genkit:*` attributes, the error status and an `exception` event.
-fn to_otel(record: &SpanRecord, fallback_name: &str, end: SystemTime) -> SpanData {
+/// `genkit:*` attributes, the error status and an `exception` event. The record's
+/// strings move into the span's attributes (no copy of a span's input or output).
+fn to_otel(record: SpanRecord, fallback_name: &str, end: SystemTime) -> SpanData {
     let trace_id = TraceId::from_hex(&record.trace_id).unwrap_or(TraceId::INVALID);
     let span_id = SpanId::from_hex(&record.span_id).unwrap_or(SpanId::INVALID);
     let parent = record
@@ -359,24 +363,7 @@ fn to_otel(record: &SpanRecord, fallback_name: &str, end: SystemTime) -> SpanDat
         .as_deref()
         .and_then(|p| SpanId::from_hex(p).ok())
         .unwrap_or(SpanId::INVALID);
-    let attributes = record
-        .fields
-        .iter()
-        .filter(|(name, _)| !matches!(*name, "otel.name" | "exception.message"))
-        .map(|(name, value)| {
-            let v = match value {
-                FieldValue::Str(s) if ARRAY_FIELDS.contains(name) => string_array(s),
-                FieldValue::Str(s) => Value::from(s.clone()),
-                FieldValue::Bool(b) => Value::from(*b),
-                FieldValue::I64(i) => Value::from(*i),
-                FieldValue::U64(u) => i64::try_from(*u)
-                    .map(Value::from)
-                    .unwrap_or_else(|_| Value::from(u.to_string())),
-                FieldValue::F64(f) => Value::from(*f),
-            };
-            KeyValue::new(*name, v)
-        })
-        .collect();
+    let name = record.display_name(fallback_name).to_string();
     let mut events = SpanEvents::default();
     let status = match record.error_message() {
         Some(message) => {
@@ -393,6 +380,12 @@ fn to_otel(record: &SpanRecord, fallback_name: &str, end: SystemTime) -> SpanDat
         }
         None => Status::Unset,
     };
+    let SpanRecord { fields, start, .. } = record;
+    let attributes = fields
+        .into_iter()
+        .filter(|(name, _)| !matches!(*name, "otel.name" | "exception.message"))
+        .map(|(name, value)| KeyValue::new(name, otel_value(name, value)))
+        .collect();
     SpanData {
         span_context: SpanContext::new(
             trace_id,
@@ -404,8 +397,8 @@ fn to_otel(record: &SpanRecord, fallback_name: &str, end: SystemTime) -> SpanDat
         parent_span_id: parent,
         parent_span_is_remote: false,
         span_kind: SpanKind::Internal,
-        name: Cow::Owned(record.display_name(fallback_name).to_string()),
-        start_time: record.start,
+        name: Cow::Owned(name),
+        start_time: start,
         end_time: end,
         attributes,
         dropped_attributes_count: 0,
@@ -415,6 +408,20 @@ fn to_otel(record: &SpanRecord, fallback_name: &str, end: SystemTime) -> SpanDat
         instrumentation_scope: InstrumentationScope::builder("genkit-tracer")
             .with_version("v1")
             .build(),
+    }
+}
+
+/// A recorded field's value as an OpenTelemetry value (string arrays as arrays).
+fn otel_value(name: &str, value: FieldValue) -> Value {
+    match value {
+        FieldValue::Str(s) if ARRAY_FIELDS.contains(&name) => string_array(&s),
+        FieldValue::Str(s) => Value::from(s),
+        FieldValue::Bool(b) => Value::from(b),
+        FieldValue::I64(i) => Value::from(i),
+        FieldValue::U64(u) => i64::try_from(u)
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(u.to_string())),
+        FieldValue::F64(f) => Value::from(f),
     }
 }
 
