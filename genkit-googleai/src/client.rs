@@ -96,35 +96,35 @@ impl Client {
         })
     }
 
-    /// The method's URL, built on the parsed base URL: only the path is parsed per
-    /// call, not the host (whose IDNA pass was ~1 % of a call's CPU). `None` when the
-    /// base URL does not parse; [`url`](Self::url) then gives reqwest the text, and
-    /// the call fails with reqwest's error as before.
+    /// The method's URL, built on the parsed base URL: per call only the path is
+    /// parsed, not the whole URL again (as reqwest does with a text URL). `None` when
+    /// the base URL does not parse; [`url`](Self::url) then gives reqwest the text,
+    /// and the call fails with reqwest's error as before.
     fn parsed_url(&self, model: &str, method: &str) -> Option<reqwest::Url> {
         let mut url = self.base.clone()?;
-        let path = format!(
-            "{}/{}/models/{}:{}",
-            url.path().trim_end_matches('/'),
-            self.api_version,
-            model,
-            method
-        );
+        let (path, query) = self.method_path(url.path().trim_end_matches('/'), model, method);
         url.set_path(&path);
-        if method == "streamGenerateContent" {
-            url.set_query(Some("alt=sse"));
-        }
+        url.set_query(query);
         Some(url)
     }
 
+    /// The method's URL as text.
     fn url(&self, model: &str, method: &str) -> String {
-        let mut url = format!(
-            "{}/{}/models/{}:{}",
-            self.base_url, self.api_version, model, method
-        );
-        if method == "streamGenerateContent" {
-            url.push_str("?alt=sse");
+        let (mut url, query) = self.method_path(&self.base_url, model, method);
+        if let Some(q) = query {
+            url.push('?');
+            url.push_str(q);
         }
         url
+    }
+
+    /// `{base}/{version}/models/{model}:{method}`, and the query the method needs.
+    fn method_path(&self, base: &str, model: &str, method: &str) -> (String, Option<&'static str>) {
+        let path = format!("{base}/{}/models/{model}:{method}", self.api_version);
+        (
+            path,
+            (method == "streamGenerateContent").then_some("alt=sse"),
+        )
     }
 
     fn key(&self) -> &str {
